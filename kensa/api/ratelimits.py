@@ -1,0 +1,112 @@
+"""Rate limits with django-ratelimit on the shared cache.
+
+Views declare their rules per action (``ratelimit_rules``); ``RateLimitedMixin``
+checks them after authentication, answers 429 with ``Retry-After`` when one is
+exceeded, and reports the tightest rule in ``X-RateLimit-*`` headers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django_ratelimit.core import get_usage
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kensa.errors import DomainError
+
+KeyFunc = Callable[[str, Request], str | None]
+
+
+def client_ip(group: str, request: Any) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def user_key(group: str, request: Any) -> str | None:
+    user = getattr(request, "user", None)
+    return str(user.pk) if user is not None and user.is_authenticated else None
+
+
+def email_key(group: str, request: Any) -> str | None:
+    data = getattr(request, "data", None)
+    email = data.get("email") if isinstance(data, dict) else None
+    return email.strip().lower()[:254] if isinstance(email, str) and email.strip() else None
+
+
+@dataclass(frozen=True)
+class Rule:
+    group: str
+    key: KeyFunc
+    rate_setting: str  # name of the setting holding the rate, e.g. "RATELIMIT_READ_USER"
+
+    @property
+    def rate(self) -> str:
+        return getattr(settings, self.rate_setting)
+
+
+GENERATE_USER = Rule("generate-user", user_key, "RATELIMIT_GENERATE_USER")
+GENERATE_IP = Rule("generate-ip", client_ip, "RATELIMIT_GENERATE_IP")
+READ_USER = Rule("read-user", user_key, "RATELIMIT_READ_USER")
+AUTH_IP = Rule("auth-ip", client_ip, "RATELIMIT_AUTH_IP")
+LOGIN_EMAIL = Rule("login-email", email_key, "RATELIMIT_LOGIN_EMAIL")
+CALLBACK_IP = Rule("callback-ip", client_ip, "RATELIMIT_CALLBACK_IP")
+
+
+class RateLimitedError(DomainError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(f"Too many requests; try again in {self.retry_after} seconds.")
+
+
+def enforce(request: Request, rules: tuple[Rule, ...]) -> dict[str, str]:
+    """Count this request against every rule; raise RateLimitedError if one is over.
+
+    Returns the ``X-RateLimit-*`` headers of the rule with the fewest requests left.
+    """
+    if not settings.RATELIMIT_ENABLE or not rules:
+        return {}
+    tightest: tuple[int, int] | None = None
+    exceeded: list[int] = []
+    for rule in rules:
+        if rule.key(rule.group, request) is None:
+            continue
+        usage = get_usage(request, group=rule.group, key=rule.key, rate=rule.rate, increment=True)
+        if usage is None:
+            continue
+        remaining = max(0, usage["limit"] - usage["count"])
+        if tightest is None or remaining < tightest[1]:
+            tightest = (usage["limit"], remaining)
+        if usage["should_limit"]:
+            exceeded.append(math.ceil(usage["time_left"]))
+    if exceeded:
+        raise RateLimitedError(max(exceeded))
+    if tightest is None:
+        return {}
+    return {"X-RateLimit-Limit": str(tightest[0]), "X-RateLimit-Remaining": str(tightest[1])}
+
+
+class RateLimitedMixin:
+    """For DRF views: ``ratelimit_rules = {"action_or_method": (RULE, ...), "*": (...)}``."""
+
+    ratelimit_rules: dict[str, tuple[Rule, ...]] = {}
+
+    def _rules_for(self, request: Request) -> tuple[Rule, ...]:
+        action = getattr(self, "action", None) or request.method.lower()
+        return self.ratelimit_rules.get(action, self.ratelimit_rules.get("*", ()))
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        self._ratelimit_headers = enforce(request, self._rules_for(request))
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        for name, value in getattr(self, "_ratelimit_headers", {}).items():
+            response[name] = value
+        return response

@@ -1,0 +1,231 @@
+"""Kensa settings: everything comes from the environment (see .env.example).
+
+With nothing set, the project runs on embedded defaults: SQLite, a local media
+folder, an in-process cache and the demo provider. Production (DJANGO_DEBUG=false)
+refuses to start without DJANGO_SECRET_KEY and AI_CALLBACK_SECRET.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if env.bool("KENSA_READ_ENV_FILE", default=True) and (BASE_DIR / ".env").exists():
+    env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+AI_CALLBACK_SECRET = env.str("AI_CALLBACK_SECRET", default="")
+if not DEBUG:
+    missing = [
+        n for n, v in [("DJANGO_SECRET_KEY", SECRET_KEY), ("AI_CALLBACK_SECRET", AI_CALLBACK_SECRET)] if not v
+    ]
+    if missing:
+        raise ImproperlyConfigured(f"{' and '.join(missing)} must be set when DJANGO_DEBUG is false.")
+SECRET_KEY = SECRET_KEY or "django-insecure-kensa-local-development-only"
+AI_CALLBACK_SECRET = AI_CALLBACK_SECRET or "kensa-local-development-callback-secret"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_tasks_db",
+    "kensa",
+    "modelconfig",
+    "credits",
+    "videos",
+    "webhooks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "kensa.api.middleware.ApiCrossSiteMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kensa.urls"
+WSGI_APPLICATION = "kensa.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded quick start runs a server and a worker against one file.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="kensa"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Absolute base for links to stored files when MEDIA_URL is a path (the local folder).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
+if STORAGE_BACKEND == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
+            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=None),
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND == "local":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 's3'.")
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=STORAGE_BACKEND == "local")
+
+# Background work: django.tasks with the database backend by default; "rq" scales out
+# over Redis (workers started with `manage.py rqworker`).
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {"default": {"URL": env.str("RQ_REDIS_URL", default=REDIS_URL)}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+elif TASKS_BACKEND == "dummy":
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND must be database, rq, immediate or dummy.")
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["kensa.api.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["kensa.api.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "kensa.api.exceptions.envelope_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# Sessions and cookies. The session cookie is SameSite=Lax; the CSRF cookie is
+# readable by the front end (it sends it back as X-CSRFToken).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+
+# AI providers.
+AI_CALLBACK_URL = env.str("AI_CALLBACK_URL", default="")
+CALLBACK_MAX_AGE = env.int("CALLBACK_MAX_AGE", default=48 * 3600)
+EVOLINK_API_KEY = env.str("EVOLINK_API_KEY", default="")
+EVOLINK_BASE_URL = env.str("EVOLINK_BASE_URL", default="https://api.evolink.ai")
+KIE_API_KEY = env.str("KIE_API_KEY", default="")
+KIE_BASE_URL = env.str("KIE_BASE_URL", default="https://api.kie.ai")
+KIE_WEBHOOK_HMAC_KEY = env.str("KIE_WEBHOOK_HMAC_KEY", default="")
+_default_provider = "evolink" if EVOLINK_API_KEY else "kie" if KIE_API_KEY else "demo"
+DEFAULT_AI_PROVIDER = env.str("DEFAULT_AI_PROVIDER", default=_default_provider)
+PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=10.0)
+PROVIDER_SUBMIT_ATTEMPTS = env.int("PROVIDER_SUBMIT_ATTEMPTS", default=5)
+GENERATION_TIMEOUT = env.int("GENERATION_TIMEOUT", default=2 * 3600)
+# A video that heard nothing from its provider for this long gets a status refresh.
+VIDEO_QUIET_AFTER = env.int("VIDEO_QUIET_AFTER", default=60)
+VIDEO_MAX_BYTES = env.int("VIDEO_MAX_BYTES", default=500 * 1024 * 1024)
+REMOTE_ASSET_ALLOW_PRIVATE = env.bool("REMOTE_ASSET_ALLOW_PRIVATE", default=False)
+DOWNLOAD_TIMEOUT = env.float("DOWNLOAD_TIMEOUT", default=60.0)
+
+# Credits.
+NEW_USER_CREDITS = env.int("NEW_USER_CREDITS", default=2)
+NEW_USER_CREDITS_DAYS = env.int("NEW_USER_CREDITS_DAYS", default=30)
+
+# Rate limits (django-ratelimit syntax) on the shared cache.
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_GENERATE_USER = env.str("RATELIMIT_GENERATE_USER", default="5/m")
+RATELIMIT_GENERATE_IP = env.str("RATELIMIT_GENERATE_IP", default="20/m")
+RATELIMIT_READ_USER = env.str("RATELIMIT_READ_USER", default="120/m")
+RATELIMIT_AUTH_IP = env.str("RATELIMIT_AUTH_IP", default="10/m")
+RATELIMIT_LOGIN_EMAIL = env.str("RATELIMIT_LOGIN_EMAIL", default="5/m")
+RATELIMIT_CALLBACK_IP = env.str("RATELIMIT_CALLBACK_IP", default="600/m")
+if not REDIS_URL:
+    # The embedded quick start is one process; production points REDIS_URL at Redis.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

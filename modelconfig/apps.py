@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ModelconfigConfig(AppConfig):
+    name = "modelconfig"
+    verbose_name = "Model catalogue"

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Rate-limit counters and cached state must not leak from one test into another."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(email="alice@example.com", username="alice@example.com", first_name="Alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(email="bob@example.com", username="bob@example.com", first_name="Bob")
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(
+        email="staff@example.com", username="staff@example.com", first_name="Sam", is_staff=True
+    )
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+def _client_for(user) -> APIClient:
+    api_client = APIClient()
+    api_client.force_login(user)
+    return api_client
+
+
+@pytest.fixture
+def auth_client(user):
+    return _client_for(user)
+
+
+@pytest.fixture
+def other_client(other_user):
+    return _client_for(other_user)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    return _client_for(staff_user)
