@@ -176,7 +176,9 @@ CSRF_COOKIE_HTTPONLY = False
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Container health checks and load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -199,6 +201,10 @@ _default_provider = "evolink" if EVOLINK_API_KEY else "kie" if KIE_API_KEY else 
 DEFAULT_AI_PROVIDER = env.str("DEFAULT_AI_PROVIDER", default=_default_provider)
 PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=10.0)
 PROVIDER_SUBMIT_ATTEMPTS = env.int("PROVIDER_SUBMIT_ATTEMPTS", default=5)
+# Retries back off exponentially from this many seconds (capped at 5 minutes).
+PROVIDER_RETRY_BASE_DELAY = env.float("PROVIDER_RETRY_BASE_DELAY", default=5.0)
+UPLOAD_ATTEMPTS = env.int("UPLOAD_ATTEMPTS", default=3)
+UPLOAD_LEASE_SECONDS = env.int("UPLOAD_LEASE_SECONDS", default=900)
 GENERATION_TIMEOUT = env.int("GENERATION_TIMEOUT", default=2 * 3600)
 # A video that heard nothing from its provider for this long gets a status refresh.
 VIDEO_QUIET_AFTER = env.int("VIDEO_QUIET_AFTER", default=60)
@@ -218,9 +224,11 @@ RATELIMIT_READ_USER = env.str("RATELIMIT_READ_USER", default="120/m")
 RATELIMIT_AUTH_IP = env.str("RATELIMIT_AUTH_IP", default="10/m")
 RATELIMIT_LOGIN_EMAIL = env.str("RATELIMIT_LOGIN_EMAIL", default="5/m")
 RATELIMIT_CALLBACK_IP = env.str("RATELIMIT_CALLBACK_IP", default="600/m")
+# HSTS preloading is hard to undo: opt in with SECURE_HSTS_PRELOAD=true once sure.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if not REDIS_URL:
     # The embedded quick start is one process; production points REDIS_URL at Redis.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 LOGGING = {
     "version": 1,

@@ -23,4 +23,5 @@ if settings.SERVE_MEDIA:
         )
     ]
 
+handler400 = "kensa.api.views.bad_request"
 handler500 = "kensa.api.views.server_error"

@@ -16,6 +16,7 @@ os.environ.setdefault("DEFAULT_AI_PROVIDER", "demo")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 from kensa.settings import *  # noqa: F403
 

@@ -49,4 +49,5 @@ def page_of(queryset: QuerySet, request: Request) -> Page:
 
 def paginated(queryset: QuerySet, request: Request, key: str, serializer_class: type) -> dict:
     page = page_of(queryset, request)
-    return page.as_dict(key, serializer_class(page.items, many=True).data)
+    items = serializer_class(page.items, many=True, context={"request": request}).data
+    return page.as_dict(key, items)

@@ -16,3 +16,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path_info.startswith("/api/"):
         return error_response(500, SERVER_ERROR_MESSAGE, "server_error")
     return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return error_response(400, "Bad request.", "bad_request")
+    return defaults.bad_request(request, exception)

@@ -1,0 +1,60 @@
+# Shared by bin/run and bin/test (sourced, not run): find Python, make .venv, install.
+# Expects to be sourced from the repository root with `set -euo pipefail` in effect.
+
+KENSA_PYTHON_MIN="3.12"
+
+_python_is_recent_enough() {
+    "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1
+}
+
+# Prints the path of a Python >= 3.12: pyenv's (per .python-version), else python3.12, else python3.
+find_python() {
+    local wanted="$KENSA_PYTHON_MIN" candidate
+    if [ -f .python-version ]; then
+        wanted="$(tr -d '[:space:]' < .python-version)"
+    fi
+    if command -v pyenv >/dev/null 2>&1; then
+        candidate="$(PYENV_VERSION="$wanted" pyenv which python 2>/dev/null || true)"
+        if [ -n "$candidate" ] && _python_is_recent_enough "$candidate"; then
+            echo "$candidate"
+            return 0
+        fi
+    fi
+    for candidate in "python$wanted" python3.12 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 && _python_is_recent_enough "$candidate"; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    echo "Kensa needs Python $KENSA_PYTHON_MIN or newer; install it (or pyenv install $wanted) and retry." >&2
+    return 1
+}
+
+ensure_venv() {
+    if [ ! -x .venv/bin/python ]; then
+        local python
+        python="$(find_python)"
+        echo "Creating .venv with $("$python" --version 2>&1) ($python)"
+        "$python" -m venv .venv
+    fi
+}
+
+# pip install -r <file> unless the requirement files are unchanged since the last install.
+install_requirements() {
+    local file="$1" stamp=".venv/.kensa-${1//\//_}.sha256" digest
+    digest="$(.venv/bin/python - "$file" <<'PY'
+import hashlib, pathlib, sys
+
+digest = hashlib.sha256(sys.version.encode())
+for name in sorted(pathlib.Path(".").glob("requirements*.txt")):
+    digest.update(name.name.encode() + b"\0" + name.read_bytes())
+print(digest.hexdigest())
+PY
+)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
+        return 0
+    fi
+    echo "Installing $file into .venv"
+    .venv/bin/python -m pip install --disable-pip-version-check -q -r "$file"
+    echo "$digest" > "$stamp"
+}
