@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "kensa.api.middleware.ApiCrossSiteMiddleware",
+    "kensa.api.middleware.ApiRequestGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -162,7 +162,7 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["kensa.api.renderers.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kensa.api.parsers.SafeJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["kensa.api.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "kensa.api.exceptions.envelope_exception_handler",
@@ -225,6 +225,8 @@ RATELIMIT_READ_USER = env.str("RATELIMIT_READ_USER", default="120/m")
 RATELIMIT_AUTH_IP = env.str("RATELIMIT_AUTH_IP", default="10/m")
 RATELIMIT_LOGIN_EMAIL = env.str("RATELIMIT_LOGIN_EMAIL", default="5/m")
 RATELIMIT_CALLBACK_IP = env.str("RATELIMIT_CALLBACK_IP", default="600/m")
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # HSTS preloading is hard to undo: opt in with SECURE_HSTS_PRELOAD=true once sure.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if not REDIS_URL:

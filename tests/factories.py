@@ -20,3 +20,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     def save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save(update_fields=["password"])
+
+
+class VideoFactory(factory.django.DjangoModelFactory):
+    """A video row as the generation flow leaves it (no credit hold: use the API for that)."""
+
+    class Meta:
+        model = "videos.Video"
+
+    user = factory.SubFactory(UserFactory)
+    prompt = factory.Sequence(lambda n: f"prompt number {n}")
+    model = "sora-2"
+    duration = 10
+    aspect_ratio = "16:9"
+    quality = "720p"
+    credits_used = 2
+    provider = "demo"
+    provider_model = "sora-2"
+    status = "COMPLETED"
+    credit_status = "CONSUMED"

@@ -50,15 +50,34 @@ def is_cross_site_allowed(request: HttpRequest) -> bool:
     return _has_valid_csrf_token(request)
 
 
-class ApiCrossSiteMiddleware:
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class ApiRequestGuardMiddleware:
+    """Refuses, before any view runs, unsafe cross-site requests and oversized bodies.
+
+    DRF reads JSON bodies from the raw stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    check, so the size limit is enforced here from the declared length.
+    """
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
+        if not path.startswith("/api/"):
+            return self.get_response(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and _declared_length(request) > limit:
+            return error_response(
+                413, f"The request body is too large (at most {limit} bytes).", "payload_too_large"
+            )
         if (
-            path.startswith("/api/")
-            and request.method not in SAFE_METHODS
+            request.method not in SAFE_METHODS
             and not path.startswith(EXEMPT_PREFIXES)
             and not is_cross_site_allowed(request)
         ):

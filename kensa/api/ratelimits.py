@@ -7,6 +7,7 @@ exceeded, and reports the tightest rule in ``X-RateLimit-*`` headers.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,10 +20,18 @@ from rest_framework.response import Response
 
 from kensa.errors import DomainError
 
+logger = logging.getLogger(__name__)
+
 KeyFunc = Callable[[str, Request], str | None]
 
 
 def client_ip(group: str, request: Any) -> str:
+    """The client's address; behind N trusted proxies, the Nth X-Forwarded-For hop from the right."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "")
 
 
@@ -42,6 +51,8 @@ class Rule:
     group: str
     key: KeyFunc
     rate_setting: str  # name of the setting holding the rate, e.g. "RATELIMIT_READ_USER"
+    # When the shared cache is unreachable: serve (True) or refuse with 503 (False).
+    fail_open: bool = True
 
     @property
     def rate(self) -> str:
@@ -51,9 +62,19 @@ class Rule:
 GENERATE_USER = Rule("generate-user", user_key, "RATELIMIT_GENERATE_USER")
 GENERATE_IP = Rule("generate-ip", client_ip, "RATELIMIT_GENERATE_IP")
 READ_USER = Rule("read-user", user_key, "RATELIMIT_READ_USER")
-AUTH_IP = Rule("auth-ip", client_ip, "RATELIMIT_AUTH_IP")
-LOGIN_EMAIL = Rule("login-email", email_key, "RATELIMIT_LOGIN_EMAIL")
+# Sign-up and login guard against password guessing and credit farming: without the
+# cache to count attempts they refuse rather than go unguarded.
+AUTH_IP = Rule("auth-ip", client_ip, "RATELIMIT_AUTH_IP", fail_open=False)
+LOGIN_EMAIL = Rule("login-email", email_key, "RATELIMIT_LOGIN_EMAIL", fail_open=False)
 CALLBACK_IP = Rule("callback-ip", client_ip, "RATELIMIT_CALLBACK_IP")
+
+
+class RateLimitUnavailableError(DomainError):
+    status_code = 503
+    code = "rate_limit_unavailable"
+    default_message = "Sign-in is temporarily unavailable; please try again in a minute."
+
+    retry_after = 60
 
 
 class RateLimitedError(DomainError):
@@ -77,7 +98,13 @@ def enforce(request: Request, rules: tuple[Rule, ...]) -> dict[str, str]:
     for rule in rules:
         if rule.key(rule.group, request) is None:
             continue
-        usage = get_usage(request, group=rule.group, key=rule.key, rate=rule.rate, increment=True)
+        try:
+            usage = get_usage(request, group=rule.group, key=rule.key, rate=rule.rate, increment=True)
+        except Exception:
+            logger.exception("rate limit cache unreachable (rule %s)", rule.group)
+            if rule.fail_open:
+                continue
+            raise RateLimitUnavailableError() from None
         if usage is None:
             continue
         remaining = max(0, usage["limit"] - usage["count"])

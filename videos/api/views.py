@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from kensa.api.pagination import paginated
+from kensa.api.ratelimits import GENERATE_IP, GENERATE_USER, READ_USER, RateLimitedMixin
+from videos import selectors, services, tasks
+from videos.api.serializers import (
+    GenerateInputSerializer,
+    StaffVideoListQuerySerializer,
+    StaffVideoOutputSerializer,
+    VideoAcceptedOutputSerializer,
+    VideoListQuerySerializer,
+    VideoOutputSerializer,
+    VideoTaskOutputSerializer,
+    VideoTaskQuerySerializer,
+)
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 255:
+        raise serializers.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+    return key
+
+
+class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
+    ratelimit_rules = {"generate": (GENERATE_USER, GENERATE_IP), "*": (READ_USER,)}
+
+    def generate(self, request: Request) -> Response:
+        data = GenerateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        started = services.start_generation(
+            request.user,
+            services.VideoRequest(
+                prompt=values["prompt"],
+                model=values["model"],
+                duration=values["duration"],
+                aspect_ratio=values["aspectRatio"],
+                quality=values["quality"],
+                start_image_url=values.get("startImageUrl", ""),
+            ),
+            render=lambda video: VideoAcceptedOutputSerializer(video).data,
+            idempotency_key=_idempotency_key(request),
+        )
+        return Response(started.body, status=started.status_code)
+
+    def list(self, request: Request) -> Response:
+        query = VideoListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        videos = selectors.videos_of(request.user, **query.validated_data)
+        return Response(paginated(videos, request, "videos", VideoOutputSerializer))
+
+    def retrieve(self, request: Request, uuid: str) -> Response:
+        video = selectors.video_of(request.user, uuid)
+        return Response(VideoOutputSerializer(video, context={"request": request}).data)
+
+    def destroy(self, request: Request, uuid: str) -> Response:
+        video = services.delete_video(request.user, uuid)
+        return Response({"uuid": str(video.uuid), "deleted": True})
+
+    def task(self, request: Request) -> Response:
+        query = VideoTaskQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        video = selectors.video_of(request.user, query.validated_data["uuid"])
+        if not video.is_terminal and selectors.is_quiet(video):
+            tasks.request_refresh(str(video.uuid))
+        return Response(VideoTaskOutputSerializer(video, context={"request": request}).data)
+
+
+class StaffVideoViewSet(RateLimitedMixin, viewsets.ViewSet):
+    permission_classes = [permissions.IsAuthenticated, permissions.IsAdminUser]
+    ratelimit_rules = {"*": (READ_USER,)}
+
+    def list(self, request: Request) -> Response:
+        query = StaffVideoListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        videos = selectors.all_videos(**query.validated_data)
+        return Response(paginated(videos, request, "videos", StaffVideoOutputSerializer))

@@ -1,0 +1,45 @@
+"""Per-video signed callback URLs handed to providers (SPEC §6).
+
+``?video=<uuid>&ts=<unix>&sig=<hex HMAC-SHA256(AI_CALLBACK_SECRET, "<provider>:<uuid>:<ts>")>``
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+
+
+def callback_signature(provider: str, video_uuid: str, timestamp: int) -> str:
+    message = f"{provider}:{video_uuid}:{timestamp}".encode()
+    return hmac.new(settings.AI_CALLBACK_SECRET.encode(), message, hashlib.sha256).hexdigest()
+
+
+def callback_url(provider: str, video_uuid: str, *, now: float | None = None) -> str | None:
+    """The URL a provider should call back, or None when no public base URL is set."""
+    base = settings.AI_CALLBACK_URL.rstrip("/")
+    if not base:
+        return None
+    timestamp = int(now if now is not None else time.time())
+    query = urlencode(
+        {"video": video_uuid, "ts": timestamp, "sig": callback_signature(provider, video_uuid, timestamp)}
+    )
+    return f"{base}{reverse('video-callback', kwargs={'provider': provider})}?{query}"
+
+
+def verify_callback(
+    provider: str, video_uuid: str, timestamp: str, signature: str, *, now: float | None = None
+) -> bool:
+    try:
+        ts = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    age = (now if now is not None else time.time()) - ts
+    if age < -300 or age > settings.CALLBACK_MAX_AGE:  # small allowance for clock skew
+        return False
+    expected = callback_signature(provider, video_uuid, ts)
+    return hmac.compare_digest(expected, signature or "")

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+
+from videos.reconcile import reconcile
+
+
+class Command(BaseCommand):
+    help = (
+        "Ask providers about videos that have been quiet too long; fail those past "
+        "GENERATION_TIMEOUT without a verdict (their credits are released)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=500, help="At most this many videos per run.")
+        parser.add_argument(
+            "--inline", action="store_true", help="Query providers in this process instead of the worker."
+        )
+
+    def handle(self, *args, limit, inline, **options):
+        report = reconcile(limit=limit, inline=inline)
+        self.stdout.write(
+            f"refreshed {len(report.refreshed)}, resubmitted {len(report.resubmitted)}, "
+            f"timed out {len(report.timed_out)}"
+        )

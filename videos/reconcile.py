@@ -1,0 +1,55 @@
+"""The reconciler: callbacks get lost, so quiet videos are asked about periodically."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from videos import services, tasks
+from videos.models import FailureReason, VideoStatus
+from videos.selectors import videos_to_reconcile
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ReconcileReport:
+    refreshed: list[str] = field(default_factory=list)
+    resubmitted: list[str] = field(default_factory=list)
+    timed_out: list[str] = field(default_factory=list)
+
+
+def reconcile(*, now=None, limit: int = 500, inline: bool = False) -> ReconcileReport:
+    """Look at every quiet video once.
+
+    ``inline`` runs the provider queries in this process (the management command's
+    ``--inline``); otherwise they are queued for the worker.
+    """
+    now = now or timezone.now()
+    deadline = now - timedelta(seconds=settings.GENERATION_TIMEOUT)
+    # A submission stuck this long was lost (a worker died mid-way); its queued retries
+    # (at most a few minutes of backoff) are long over.
+    lost_submission = now - timedelta(seconds=max(600, settings.VIDEO_QUIET_AFTER))
+    report = ReconcileReport()
+    for video in videos_to_reconcile(now=now)[:limit]:
+        uuid = str(video.uuid)
+        if not video.provider_task_id:
+            if video.created_at < deadline:
+                message = "The provider could not be reached in time; your credits were returned."
+                if services.fail_video(uuid, message, FailureReason.TIMEOUT):
+                    report.timed_out.append(uuid)
+            elif video.status == VideoStatus.PENDING and video.updated_at < lost_submission:
+                tasks.enqueue_submission(uuid, attempt=video.submit_attempts + 1)
+                report.resubmitted.append(uuid)
+            continue
+        final = video.status != VideoStatus.FAILED and video.created_at < deadline
+        if inline:
+            services.refresh_from_provider(uuid, final=final)
+        else:
+            tasks.request_refresh(uuid, final=final)
+        (report.timed_out if final else report.refreshed).append(uuid)
+    return report

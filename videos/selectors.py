@@ -1,0 +1,82 @@
+"""Reads of videos; nothing here writes."""
+
+from __future__ import annotations
+
+import uuid as uuid_lib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from videos.errors import VideoNotFoundError
+from videos.models import ACTIVE_STATUSES, FailureReason, Video, VideoStatus
+
+LIST_FIELDS = (
+    "uuid", "status", "progress", "prompt", "model", "duration", "aspect_ratio", "quality",
+    "start_image_url", "credits_used", "credit_status", "video_file", "thumbnail_file",
+    "error_message", "created_at", "updated_at", "completed_at",
+)  # fmt: skip
+
+
+def parse_uuid(value: object) -> uuid_lib.UUID:
+    try:
+        return uuid_lib.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise VideoNotFoundError() from None
+
+
+def visible_videos() -> QuerySet[Video]:
+    return Video.objects.filter(deleted_at__isnull=True)
+
+
+def videos_of(user, *, status: str | None = None, model: str | None = None) -> QuerySet[Video]:
+    queryset = visible_videos().filter(user=user)
+    if status:
+        queryset = queryset.filter(status=status)
+    if model:
+        queryset = queryset.filter(model=model)
+    return queryset.order_by("-created_at", "-uuid").only(*LIST_FIELDS)
+
+
+def all_videos(*, user: str | None = None, status: str | None = None, model: str | None = None):
+    queryset = visible_videos().select_related("user").order_by("-created_at", "-uuid")
+    if user:
+        queryset = (
+            queryset.filter(user_id=int(user)) if user.isdigit() else queryset.filter(user__email__iexact=user)
+        )
+    if status:
+        queryset = queryset.filter(status=status)
+    if model:
+        queryset = queryset.filter(model=model)
+    return queryset
+
+
+def video_of(user, video_uuid: object) -> Video:
+    """The caller's own visible video; anything else (missing, deleted, others') is 404."""
+    try:
+        return visible_videos().get(pk=parse_uuid(video_uuid), user=user)
+    except Video.DoesNotExist:
+        raise VideoNotFoundError() from None
+
+
+def is_quiet(video: Video, *, now=None) -> bool:
+    """Nothing heard from the provider for VIDEO_QUIET_AFTER seconds."""
+    now = now or timezone.now()
+    last = video.heard_at or video.updated_at or video.created_at
+    return now - last >= timedelta(seconds=settings.VIDEO_QUIET_AFTER)
+
+
+def videos_to_reconcile(*, now=None) -> QuerySet[Video]:
+    """Unfinished videos that have been quiet, plus timed-out ones whose result may still come."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=settings.VIDEO_QUIET_AFTER)
+    late_window = now - timedelta(seconds=settings.GENERATION_TIMEOUT) - timedelta(hours=24)
+    active = Video.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lt=quiet_since)
+    late = Video.objects.filter(
+        status=VideoStatus.FAILED,
+        failure_reason=FailureReason.TIMEOUT,
+        created_at__gte=late_window,
+        updated_at__lt=quiet_since,
+    ).exclude(provider_task_id="")
+    return (active | late).order_by("updated_at")
