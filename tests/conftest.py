@@ -7,6 +7,14 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory
 
 
+def pytest_collection_modifyitems(items):
+    """Transactional tests flush the database, seeded catalogue included; restore it."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and "serialized_rollback" not in marker.kwargs:
+            item.add_marker(pytest.mark.django_db(**marker.kwargs, serialized_rollback=True))
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate-limit counters and cached state must not leak from one test into another."""

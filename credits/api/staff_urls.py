@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from credits.api.views import StaffCreditAdjustView
+
+urlpatterns = [
+    path("adjust", StaffCreditAdjustView.as_view(), name="staff-credits-adjust"),
+]

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from credits.api.views import CreditHistoryView
+
+urlpatterns = [
+    path("history", CreditHistoryView.as_view(), name="credit-history"),
+]

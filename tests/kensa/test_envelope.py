@@ -65,7 +65,7 @@ def test_oversized_body_answers_413(client, settings):
     assert response.status_code == 413
     assert response.json() == {
         "success": False,
-        "error": "The request body is too large.",
+        "error": "The request body is too large (at most 1024 bytes).",
         "code": "payload_too_large",
     }
 

@@ -94,6 +94,7 @@ def test_a_refusing_provider_fails_the_video_and_returns_the_credits(tmp_path):
                 json={"prompt": "anything", "model": "sora-2", "duration": 10, "aspectRatio": "16:9"},
                 timeout=10,
             )
+            assert accepted.status_code == 202, accepted.text
             final = poll_until_finished(session, base, accepted.json()["data"]["uuid"])
             credits = session.get(f"{base}/api/v1/auth/session", timeout=5).json()["data"]["credits"]
 
