@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess  # noqa: S404 - runs the bundled ffmpeg with fixed arguments
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -19,9 +19,19 @@ def thumbnail_jpeg(video_path: str | Path, *, width: int = 480, timeout: float =
         out = Path(tmp) / "thumb.jpg"
         subprocess.run(  # noqa: S603
             [
-                ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-                "-i", str(video_path),
-                "-frames:v", "1", "-vf", f"scale={width}:-2", "-q:v", "4",
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(video_path),
+                "-frames:v",
+                "1",
+                "-vf",
+                f"scale={width}:-2",
+                "-q:v",
+                "4",
                 str(out),
             ],
             check=True,

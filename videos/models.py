@@ -113,3 +113,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.video_id}"

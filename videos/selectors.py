@@ -43,7 +43,9 @@ def all_videos(*, user: str | None = None, status: str | None = None, model: str
     queryset = visible_videos().select_related("user").order_by("-created_at", "-uuid")
     if user:
         queryset = (
-            queryset.filter(user_id=int(user)) if user.isdigit() else queryset.filter(user__email__iexact=user)
+            queryset.filter(user_id=int(user))
+            if user.isdigit()
+            else queryset.filter(user__email__iexact=user)
         )
     if status:
         queryset = queryset.filter(status=status)

@@ -182,7 +182,9 @@ def submit_to_provider(video_uuid: str, attempt: int = 1) -> None:
     with transaction.atomic():
         video = _locked(video_uuid)
         if video.status != VideoStatus.PENDING:
-            logger.warning("video %s left PENDING while its submission ran; task %s ignored", video_uuid, task_id)
+            logger.warning(
+                "video %s left PENDING while its submission ran; task %s ignored", video_uuid, task_id
+            )
             return
         video.provider_task_id = task_id
         video.status = VideoStatus.GENERATING

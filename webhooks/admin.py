@@ -23,6 +23,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reprocess selected deliveries")
     def reprocess_deliveries(self, request, queryset):
-        outcomes = [reprocess(delivery).outcome for delivery in queryset]
+        outcomes = []
+        for delivery in queryset:
+            outcomes.append(reprocess(delivery).outcome)
+            self.log_change(request, delivery, f"Reprocessed: {delivery.outcome}.")
         summary = ", ".join(f"{o}: {outcomes.count(o)}" for o in sorted(set(outcomes)))
         self.message_user(request, f"Reprocessed {len(outcomes)} deliveries ({summary}).", messages.SUCCESS)

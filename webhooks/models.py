@@ -23,7 +23,9 @@ class WebhookDelivery(models.Model):
     signature_valid = models.BooleanField(null=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=16, choices=DeliveryOutcome.choices, default=DeliveryOutcome.RECEIVED)
+    outcome = models.CharField(
+        max_length=16, choices=DeliveryOutcome.choices, default=DeliveryOutcome.RECEIVED
+    )
     error = models.TextField(blank=True)
 
     class Meta:

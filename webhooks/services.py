@@ -65,7 +65,9 @@ def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
     params = {k: v[0] for k, v in parse_qs(delivery.query_string).items()}
     provider = get_provider(delivery.provider)
     body = delivery.body.encode()
-    url_ok = verify_callback(delivery.provider, params.get("video", ""), params.get("ts", ""), params.get("sig", ""))
+    url_ok = verify_callback(
+        delivery.provider, params.get("video", ""), params.get("ts", ""), params.get("sig", "")
+    )
     provider_ok = provider.verify_signature(body, delivery.headers)
     delivery.signature_valid = url_ok and provider_ok is not False
     if not delivery.signature_valid:

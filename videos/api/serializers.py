@@ -13,9 +13,7 @@ class GenerateInputSerializer(serializers.Serializer):
     duration = serializers.IntegerField()
     aspectRatio = serializers.CharField(max_length=16)
     quality = serializers.CharField(max_length=16, required=False)
-    startImageUrl = serializers.URLField(
-        max_length=2048, required=False, allow_blank=True, allow_null=True
-    )
+    startImageUrl = serializers.URLField(max_length=2048, required=False, allow_blank=True, allow_null=True)
 
     def validate_prompt(self, value: str) -> str:
         if "\x00" in value:

@@ -4,33 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=32)),
-                ('video_uuid', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('task_id', models.CharField(blank=True, max_length=255)),
-                ('headers', models.JSONField(default=dict)),
-                ('body', models.TextField(blank=True)),
-                ('query_string', models.TextField(blank=True)),
-                ('remote_addr', models.GenericIPAddressField(blank=True, null=True)),
-                ('signature_valid', models.BooleanField(null=True)),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(choices=[('received', 'Received, not processed yet'), ('queued', 'Status refresh queued'), ('ignored', 'Nothing to do (duplicate, late or finished video)'), ('rejected', 'Signature missing or invalid'), ('invalid', 'Malformed body'), ('error', 'Processing failed')], default='received', max_length=16)),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("provider", models.CharField(max_length=32)),
+                ("video_uuid", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("task_id", models.CharField(blank=True, max_length=255)),
+                ("headers", models.JSONField(default=dict)),
+                ("body", models.TextField(blank=True)),
+                ("query_string", models.TextField(blank=True)),
+                ("remote_addr", models.GenericIPAddressField(blank=True, null=True)),
+                ("signature_valid", models.BooleanField(null=True)),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received, not processed yet"),
+                            ("queued", "Status refresh queued"),
+                            ("ignored", "Nothing to do (duplicate, late or finished video)"),
+                            ("rejected", "Signature missing or invalid"),
+                            ("invalid", "Malformed body"),
+                            ("error", "Processing failed"),
+                        ],
+                        default="received",
+                        max_length=16,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name_plural': 'webhook deliveries',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name_plural": "webhook deliveries",
+                "ordering": ["-received_at", "-id"],
             },
         ),
     ]

@@ -24,4 +24,6 @@ class Command(BaseCommand):
             raise CommandError(f"No delivery with id {', '.join(map(str, sorted(missing)))}.")
         for delivery in deliveries.order_by("pk"):
             result = reprocess(delivery)
-            self.stdout.write(f"{delivery.pk}: {result.outcome}{f' ({result.error})' if result.error else ''}")
+            self.stdout.write(
+                f"{delivery.pk}: {result.outcome}{f' ({result.error})' if result.error else ''}"
+            )
