@@ -60,9 +60,7 @@ def resolve_host(host: str, port: int) -> list[IPAddress]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         # Often a passing DNS failure; a host that never resolves fails after the retries.
-        raise ProviderError(
-            "The video host could not be resolved.", retryable=True, code="dns"
-        ) from error
+        raise ProviderError("The video host could not be resolved.", retryable=True, code="dns") from error
     # IPv6 link-local answers may carry a zone ("fe80::1%eth0").
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
@@ -166,18 +164,14 @@ def _copy_body(response: requests.Response, target: IO[bytes], max_bytes: int) -
                     raise _not_a_video()
             target.write(chunk)
             if time.monotonic() > deadline:
-                raise ProviderError(
-                    "The video download took too long.", retryable=True, code="timeout"
-                )
+                raise ProviderError("The video download took too long.", retryable=True, code="timeout")
     if not looks_like_video(head):
         raise _not_a_video()
     return received
 
 
 def _not_a_video() -> ProviderError:
-    return ProviderError(
-        "The provider's result is not a video file.", retryable=False, code="not_a_video"
-    )
+    return ProviderError("The provider's result is not a video file.", retryable=False, code="not_a_video")
 
 
 @contextmanager

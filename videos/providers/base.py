@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import abc
 import enum
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 
 class TaskState(enum.StrEnum):
@@ -65,6 +66,17 @@ class ProviderError(Exception):
         self.message = message
         self.retryable = retryable
         self.code = code
+
+
+def callback_json(body: bytes) -> dict[str, Any]:
+    """A callback body decoded as a JSON object; anything else is a malformed callback."""
+    try:
+        decoded = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ProviderError("The callback body is not valid JSON.", retryable=False) from error
+    if not isinstance(decoded, dict):
+        raise ProviderError("The callback body is not a JSON object.", retryable=False)
+    return decoded
 
 
 class Provider(abc.ABC):
