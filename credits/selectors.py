@@ -71,7 +71,7 @@ def transactions_for(user: AbstractBaseUser, trans_type: str | None = None) -> Q
 def user_by_id_or_email(reference: int | str) -> AbstractBaseUser:
     """A user by numeric id or by email (case-insensitive); UserNotFoundError otherwise."""
     users = get_user_model().objects
-    if isinstance(reference, int) or reference.isdigit():
+    if isinstance(reference, int) or (reference.isascii() and reference.isdigit()):
         found = users.filter(pk=int(reference)).first()
     else:
         found = users.filter(email__iexact=reference.strip()).order_by("pk").first()

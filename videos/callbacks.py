@@ -34,12 +34,16 @@ def callback_url(provider: str, video_uuid: str, *, now: float | None = None) ->
 def verify_callback(
     provider: str, video_uuid: str, timestamp: str, signature: str, *, now: float | None = None
 ) -> bool:
-    try:
-        ts = int(timestamp)
-    except (TypeError, ValueError):
+    if (
+        not isinstance(timestamp, str)
+        or not (timestamp.isascii() and timestamp.isdigit())
+        or len(timestamp) > 12
+    ):
         return False
+    ts = int(timestamp)
     age = (now if now is not None else time.time()) - ts
     if age < -300 or age > settings.CALLBACK_MAX_AGE:  # small allowance for clock skew
         return False
     expected = callback_signature(provider, video_uuid, ts)
-    return hmac.compare_digest(expected, signature or "")
+    # Bytes: compare_digest refuses non-ASCII str, and the query string is the sender's.
+    return hmac.compare_digest(expected.encode(), (signature or "").encode("utf-8", "surrogatepass"))

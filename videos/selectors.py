@@ -44,7 +44,7 @@ def all_videos(*, user: str | None = None, status: str | None = None, model: str
     if user:
         queryset = (
             queryset.filter(user_id=int(user))
-            if user.isdigit()
+            if user.isascii() and user.isdigit()
             else queryset.filter(user__email__iexact=user)
         )
     if status:

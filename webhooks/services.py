@@ -38,16 +38,21 @@ class MalformedCallbackError(DomainError):
     default_message = "The callback body could not be read."
 
 
+def _pg_text(value: str) -> str:
+    """PostgreSQL text and jsonb cannot hold NUL; the sender's bytes are kept otherwise."""
+    return value.replace("\x00", "\ufffd")
+
+
 def record_delivery(
     provider: str, *, headers: Mapping[str, str], body: bytes, query_string: str, remote_addr: str | None
 ) -> WebhookDelivery:
     video = parse_qs(query_string).get("video", [""])[0][:64]
     return WebhookDelivery.objects.create(
         provider=provider,
-        video_uuid=video,
-        headers={k: v for k, v in headers.items() if k.lower() not in DROPPED_HEADERS},
-        body=body.decode("utf-8", errors="replace"),
-        query_string=query_string[:4096],
+        video_uuid=_pg_text(video),
+        headers={_pg_text(k): _pg_text(v) for k, v in headers.items() if k.lower() not in DROPPED_HEADERS},
+        body=_pg_text(body.decode("utf-8", errors="replace")),
+        query_string=_pg_text(query_string[:4096]),
         remote_addr=remote_addr or None,
     )
 
@@ -68,8 +73,9 @@ def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
     url_ok = verify_callback(
         delivery.provider, params.get("video", ""), params.get("ts", ""), params.get("sig", "")
     )
-    provider_ok = provider.verify_signature(body, delivery.headers)
-    delivery.signature_valid = url_ok and provider_ok is not False
+    # The provider's own signature is checked only for an authentic URL: unauthenticated
+    # bodies are never parsed.
+    delivery.signature_valid = url_ok and provider.verify_signature(body, delivery.headers) is not False
     if not delivery.signature_valid:
         _finish(delivery, DeliveryOutcome.REJECTED, "signature missing, invalid or expired")
         raise InvalidCallbackSignatureError()
@@ -78,6 +84,9 @@ def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
     except ProviderError as error:
         _finish(delivery, DeliveryOutcome.INVALID, error.message)
         raise MalformedCallbackError() from error
+    if not info.task_id.isprintable():
+        _finish(delivery, DeliveryOutcome.INVALID, "task id is not printable text")
+        raise MalformedCallbackError()
     delivery.task_id = info.task_id[:255]
 
     video = Video.objects.filter(pk=params["video"]).only("uuid", "status", "provider_task_id").first()

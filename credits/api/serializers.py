@@ -31,7 +31,7 @@ class UserReferenceField(serializers.Field):
             if data < 1:
                 self.fail("invalid")
             return data
-        if isinstance(data, str) and data.strip() and len(data) <= 254:
+        if isinstance(data, str) and data.strip() and len(data) <= 254 and data.isprintable():
             return data.strip()
         self.fail("invalid")
 

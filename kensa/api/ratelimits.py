@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django_ratelimit.core import get_usage
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -43,7 +44,10 @@ def user_key(group: str, request: Any) -> str | None:
 def email_key(group: str, request: Any) -> str | None:
     data = getattr(request, "data", None)
     email = data.get("email") if isinstance(data, dict) else None
-    return email.strip().lower()[:254] if isinstance(email, str) and email.strip() else None
+    if not isinstance(email, str) or not email.strip():
+        return None
+    # The key is hashed as UTF-8: a lone surrogate must not reach it.
+    return email.strip().lower()[:254].encode("utf-8", "backslashreplace").decode()
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def enforce(request: Request, rules: tuple[Rule, ...]) -> dict[str, str]:
             continue
         try:
             usage = get_usage(request, group=rule.group, key=rule.key, rate=rule.rate, increment=True)
-        except Exception:
+        except (RedisError, OSError):  # connection refused, timeouts, DNS
             logger.exception("rate limit cache unreachable (rule %s)", rule.group)
             if rule.fail_open:
                 continue

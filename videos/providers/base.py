@@ -72,7 +72,7 @@ def callback_json(body: bytes) -> dict[str, Any]:
     """A callback body decoded as a JSON object; anything else is a malformed callback."""
     try:
         decoded = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ProviderError("The callback body is not valid JSON.", retryable=False) from error
     if not isinstance(decoded, dict):
         raise ProviderError("The callback body is not a JSON object.", retryable=False)
