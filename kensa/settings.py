@@ -150,7 +150,7 @@ TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 if TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "rq":
-    INSTALLED_APPS += ["django_rq"]
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": env.str("RQ_REDIS_URL", default=REDIS_URL)}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "immediate":
@@ -211,7 +211,8 @@ GENERATION_TIMEOUT = env.int("GENERATION_TIMEOUT", default=2 * 3600)
 VIDEO_QUIET_AFTER = env.int("VIDEO_QUIET_AFTER", default=60)
 VIDEO_MAX_BYTES = env.int("VIDEO_MAX_BYTES", default=500 * 1024 * 1024)
 REMOTE_ASSET_ALLOW_PRIVATE = env.bool("REMOTE_ASSET_ALLOW_PRIVATE", default=False)
-DOWNLOAD_TIMEOUT = env.float("DOWNLOAD_TIMEOUT", default=60.0)
+# Whole-download time limit for copying a result (a slow drip still ends).
+VIDEO_DOWNLOAD_TIMEOUT = env.float("VIDEO_DOWNLOAD_TIMEOUT", default=600.0)
 
 # Credits.
 NEW_USER_CREDITS = env.int("NEW_USER_CREDITS", default=2)
