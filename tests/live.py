@@ -46,7 +46,7 @@ def wait_for_http(url: str, timeout: float = 20) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 

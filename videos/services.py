@@ -331,7 +331,11 @@ def _complete(video_uuid: str, video_file: str, thumbnail_file: str) -> None:
         video = _locked(video_uuid)
         late_success = video.status == VideoStatus.FAILED and video.failure_reason == FailureReason.TIMEOUT
         if video.deleted_at or not (video.status == VideoStatus.UPLOADING or late_success):
-            transaction.on_commit(lambda: storage.delete(video_file, thumbnail_file))
+            # Another copy won (this one's lease had expired) or the video is gone: keep
+            # the files the row points to, drop what only this copy wrote.
+            kept = set() if video.deleted_at else {video.video_file, video.thumbnail_file}
+            stale = [name for name in (video_file, thumbnail_file) if name and name not in kept]
+            transaction.on_commit(lambda: storage.delete(*stale))
             return
         if not late_success:
             # A late success was already released: the user gets it free.

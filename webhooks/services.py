@@ -7,6 +7,7 @@ it queues a query of the provider, whose answer decides (videos.services).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from urllib.parse import parse_qs
 
@@ -66,7 +67,22 @@ def _finish(delivery: WebhookDelivery, outcome: str, error: str = "") -> Webhook
 
 
 def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
-    """Authenticate a stored delivery and queue the video's refresh. Safe to repeat."""
+    """Authenticate a stored delivery and queue the video's refresh. Safe to repeat.
+
+    Refusals raise typed errors; anything unexpected is recorded on the delivery (outcome
+    ``error``, reprocess it from the admin) before it propagates.
+    """
+    try:
+        return _process(delivery)
+    except DomainError:
+        raise
+    except Exception:
+        logger.exception("processing webhook delivery %s failed", delivery.pk)
+        _finish(delivery, DeliveryOutcome.ERROR, "Processing failed; see the server log.")
+        raise
+
+
+def _process(delivery: WebhookDelivery) -> WebhookDelivery:
     params = {k: v[0] for k, v in parse_qs(delivery.query_string).items()}
     provider = get_provider(delivery.provider)
     body = delivery.body.encode()
@@ -89,7 +105,11 @@ def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
         raise MalformedCallbackError()
     delivery.task_id = info.task_id[:255]
 
-    video = Video.objects.filter(pk=params["video"]).only("uuid", "status", "provider_task_id").first()
+    try:
+        video_pk = uuid.UUID(params["video"])
+    except ValueError:
+        return _finish(delivery, DeliveryOutcome.IGNORED, "unknown video")
+    video = Video.objects.filter(pk=video_pk).only("uuid", "status", "provider_task_id").first()
     if video is None:
         return _finish(delivery, DeliveryOutcome.IGNORED, "unknown video")
     if video.provider_task_id and video.provider_task_id != info.task_id:
