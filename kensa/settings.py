@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks_db",
     "kensa",
     "modelconfig",
@@ -167,6 +169,30 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "kensa.api.exceptions.envelope_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "kensa.api.schema.EnvelopeAutoSchema",
+}
+
+# The OpenAPI description at /api/v1/schema and its Swagger UI at /api/v1/docs, both
+# public; the UI's assets come from drf-spectacular-sidecar (served here, no CDN).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kensa API",
+    "DESCRIPTION": (
+        "AI video generation: sign in, spend credits, generate videos, poll them.\n\n"
+        'Every response under `/api/` is an envelope: `{"success": true, "data": ...}` or '
+        '`{"success": false, "error": "...", "code": "...", "fields"?: {...}}`. '
+        "Authentication is the Django session cookie set by `POST /api/v1/auth/login`."
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # The error envelope's ``"success": false`` (postprocessing names every enum).
+    "ENUM_NAME_OVERRIDES": {"SuccessFalseEnum": [(False, False)]},
 }
 
 # Sessions and cookies. The session cookie is SameSite=Lax; the CSRF cookie is

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, views
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,8 +12,9 @@ from credits.api.serializers import (
     CreditTransactionOutputSerializer,
     HistoryQuerySerializer,
 )
-from kensa.api.pagination import paginated
+from kensa.api.pagination import PageQuerySerializer, paginated
 from kensa.api.ratelimits import READ_USER, RateLimitedMixin
+from kensa.api.schema import error, paginated_serializer
 
 
 class CreditHistoryView(RateLimitedMixin, views.APIView):
@@ -20,6 +22,10 @@ class CreditHistoryView(RateLimitedMixin, views.APIView):
 
     ratelimit_rules = {"*": (READ_USER,)}
 
+    @extend_schema(
+        parameters=[HistoryQuerySerializer, PageQuerySerializer],
+        responses=paginated_serializer("TransactionPage", "transactions", CreditTransactionOutputSerializer),
+    )
     def get(self, request: Request) -> Response:
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -33,6 +39,14 @@ class StaffCreditAdjustView(RateLimitedMixin, views.APIView):
     permission_classes = [permissions.IsAdminUser]
     ratelimit_rules = {"*": (READ_USER,)}
 
+    @extend_schema(
+        request=AdjustInputSerializer,
+        responses={
+            200: AdjustOutputSerializer,
+            404: error("No such user (`user_not_found`)."),
+            409: error("The deduction would take the balance below zero (`balance_below_zero`)."),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = AdjustInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

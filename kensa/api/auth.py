@@ -6,13 +6,16 @@ from django.contrib.auth import authenticate, get_user_model, login, logout, pas
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.middleware.csrf import get_token
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from credits import selectors as credit_selectors
 from credits import services as credit_services
+from credits.api.serializers import BalanceOutputSerializer
 from kensa.api.ratelimits import AUTH_IP, LOGIN_EMAIL, READ_USER, RateLimitedMixin
+from kensa.api.schema import error
 from kensa.errors import DomainError
 
 User = get_user_model()
@@ -56,6 +59,13 @@ class UserOutputSerializer(serializers.Serializer):
     isStaff = serializers.BooleanField(source="is_staff")
 
 
+class SessionOutputSerializer(serializers.Serializer):
+    """The signed-in user and their credit balance (``session_payload``)."""
+
+    user = UserOutputSerializer()
+    credits = BalanceOutputSerializer()
+
+
 def session_payload(user: User) -> dict:
     balance = credit_selectors.balance_of(user)
     return {
@@ -71,11 +81,18 @@ def session_payload(user: User) -> dict:
 
 class AuthViewSet(RateLimitedMixin, viewsets.ViewSet):
     permission_classes = [permissions.AllowAny]
-    ratelimit_rules = {"signup": (AUTH_IP,), "login": (AUTH_IP, LOGIN_EMAIL), "session": (READ_USER,)}
+    ratelimit_rules = {
+        "signup": (AUTH_IP,),
+        "login": (AUTH_IP, LOGIN_EMAIL),
+        "session": (READ_USER,),
+        "logout": (READ_USER,),
+    }
 
+    @extend_schema(responses=inline_serializer("CsrfToken", {"csrfToken": serializers.CharField()}))
     def csrf(self, request: Request) -> Response:
         return Response({"csrfToken": get_token(request)})
 
+    @extend_schema(request=SignupInputSerializer, responses={201: SessionOutputSerializer})
     def signup(self, request: Request) -> Response:
         data = SignupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -94,6 +111,7 @@ class AuthViewSet(RateLimitedMixin, viewsets.ViewSet):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response(session_payload(user), status=201)
 
+    @extend_schema(request=LoginInputSerializer, responses=SessionOutputSerializer)
     def login(self, request: Request) -> Response:
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -107,10 +125,12 @@ class AuthViewSet(RateLimitedMixin, viewsets.ViewSet):
         login(request, user)
         return Response(session_payload(user))
 
+    @extend_schema(request=None, responses={200: None})
     def logout(self, request: Request) -> Response:
         logout(request)
         return Response(None)
 
+    @extend_schema(responses={200: SessionOutputSerializer, 401: error("Signed out.")})
     def session(self, request: Request) -> Response:
         if not request.user.is_authenticated:
             self.permission_denied(request)

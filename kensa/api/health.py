@@ -4,10 +4,12 @@ import logging
 
 from django.core.cache import cache
 from django.db import connection
-from rest_framework import permissions, views
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, views
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kensa.api.schema import error
 from kensa.errors import DomainError
 
 logger = logging.getLogger("kensa.health")
@@ -24,6 +26,14 @@ class HealthView(views.APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Health", {"database": serializers.CharField(), "cache": serializers.CharField()}
+            ),
+            503: error("The database or the cache did not answer (`service_unavailable`)."),
+        }
+    )
     def get(self, request: Request) -> Response:
         failed = []
         try:

@@ -1,4 +1,5 @@
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kensa.api.auth import AuthViewSet
 
@@ -16,4 +17,7 @@ urlpatterns = [
     path("video/callback/", include("webhooks.api.urls")),
     path("admin/credits/", include("credits.api.staff_urls")),
     path("admin/", include("videos.api.staff_urls")),
+    # Public, outside the envelope and the rate limits: a document and a page, not API data.
+    path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,5 +15,8 @@ class ModelCatalogueViewSet(viewsets.ViewSet):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(
+        responses=inline_serializer("ModelCatalogue", {"models": AIModelOutputSerializer(many=True)})
+    )
     def list(self, request: Request) -> Response:
         return Response({"models": AIModelOutputSerializer(enabled_models(), many=True).data})

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kensa.api.pagination import paginated
+from kensa.api.pagination import PageQuerySerializer, paginated
 from kensa.api.ratelimits import GENERATE_IP, GENERATE_USER, READ_USER, RateLimitedMixin
+from kensa.api.schema import IDEMPOTENCY_KEY, error, paginated_serializer
 from videos import selectors, services, tasks
 from videos.api.serializers import (
     GenerateInputSerializer,
@@ -29,6 +31,15 @@ def _idempotency_key(request: Request) -> str:
 class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
     ratelimit_rules = {"generate": (GENERATE_USER, GENERATE_IP), "*": (READ_USER,)}
 
+    @extend_schema(
+        request=GenerateInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: VideoAcceptedOutputSerializer,
+            402: error("Not enough credits (`insufficient_credits`); nothing is held."),
+            409: error("The Idempotency-Key was used with a different body (`idempotency_key_reused`)."),
+        },
+    )
     def generate(self, request: Request) -> Response:
         data = GenerateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -48,20 +59,37 @@ class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
         )
         return Response(started.body, status=started.status_code)
 
+    @extend_schema(
+        parameters=[VideoListQuerySerializer, PageQuerySerializer],
+        responses=paginated_serializer("VideoPage", "videos", VideoOutputSerializer),
+    )
     def list(self, request: Request) -> Response:
         query = VideoListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         videos = selectors.videos_of(request.user, **query.validated_data)
         return Response(paginated(videos, request, "videos", VideoOutputSerializer))
 
+    @extend_schema(responses=VideoOutputSerializer)
     def retrieve(self, request: Request, uuid: str) -> Response:
         video = selectors.video_of(request.user, uuid)
         return Response(VideoOutputSerializer(video, context={"request": request}).data)
 
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "VideoDeleted", {"uuid": serializers.UUIDField(), "deleted": serializers.BooleanField()}
+            ),
+            409: error("The video is not finished yet (`video_not_finished`)."),
+        }
+    )
     def destroy(self, request: Request, uuid: str) -> Response:
         video = services.delete_video(request.user, uuid)
         return Response({"uuid": str(video.uuid), "deleted": True})
 
+    @extend_schema(
+        parameters=[VideoTaskQuerySerializer],
+        responses={200: VideoTaskOutputSerializer, 404: error("No such video of yours (`not_found`).")},
+    )
     def task(self, request: Request) -> Response:
         query = VideoTaskQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -75,6 +103,10 @@ class StaffVideoViewSet(RateLimitedMixin, viewsets.ViewSet):
     permission_classes = [permissions.IsAuthenticated, permissions.IsAdminUser]
     ratelimit_rules = {"*": (READ_USER,)}
 
+    @extend_schema(
+        parameters=[StaffVideoListQuerySerializer, PageQuerySerializer],
+        responses=paginated_serializer("StaffVideoPage", "videos", StaffVideoOutputSerializer),
+    )
     def list(self, request: Request) -> Response:
         query = StaffVideoListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -1,0 +1,226 @@
+"""The OpenAPI description of the API (drf-spectacular), told the way the API answers.
+
+``EnvelopeAutoSchema`` wraps every success in ``{"success": true, "data": ...}`` and adds
+the error envelope for each error status an operation can give, inferred from what the
+view declares (permissions, rate-limit rules, request body, path parameters). Views add
+``@extend_schema`` only for what cannot be inferred: their serializers (they are
+ViewSets without ``serializer_class``) and domain errors such as 402 or 409.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import permissions, serializers
+
+from kensa.api.pagination import MAX_PAGE_SIZE
+
+ERROR_COMPONENT = "Error"
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The error envelope: every error under /api/ has this shape.",
+    "properties": {
+        "success": {"type": "boolean", "enum": [False]},
+        "error": {"type": "string", "description": "One readable sentence."},
+        "code": {"type": "string", "description": "A stable snake_case code.", "example": "invalid_input"},
+        "fields": {
+            "type": "object",
+            "description": "Validation errors only: messages per (camelCase) field.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["success", "error", "code"],
+    "additionalProperties": False,
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input (`invalid_input` with `fields`, `malformed_json`).",
+    "401": "No valid session (`not_authenticated`).",
+    "402": "Not enough credits (`insufficient_credits`).",
+    "403": "Not allowed: staff only, or a refused cross-site request (`cross_site_refused`).",
+    "404": "Not found, or not yours (`not_found`).",
+    "409": "Conflicts with the current state.",
+    "413": "The request body is too large (`payload_too_large`).",
+    "415": "The body is not `application/json` (`unsupported_media_type`).",
+    "429": "Rate limited (`rate_limited`); retry after `Retry-After` seconds.",
+    "503": "A service this endpoint needs is unavailable; retry after `Retry-After` seconds.",
+}
+SUCCESS_DESCRIPTIONS = {
+    "200": "OK.",
+    "201": "Created.",
+    "202": "Accepted: the work continues in the background.",
+}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+ERROR_HEADERS = {
+    "401": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": 'Session realm="api"'}},
+    "429": RETRY_AFTER,
+}
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Mirrors kensa.api.middleware: these paths authenticate with a signed URL instead.
+CROSS_SITE_EXEMPT_PREFIXES = ("/api/v1/video/callback/",)
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "maxLength": 255},
+    OpenApiParameter.HEADER,
+    description="Repeat the request with the same key (24 h) to get the first answer, charged once.",
+)
+
+
+def error(description: str) -> OpenApiResponse:
+    """An error response of ``@extend_schema(responses=...)``: the error envelope, described."""
+    return OpenApiResponse(description=description)
+
+
+def paginated_serializer(name: str, key: str, item_serializer: type[serializers.Serializer]) -> Any:
+    """The list shape of SPEC §1: ``{key: [...], page, pageSize, total, totalPages}``."""
+    return inline_serializer(
+        name,
+        {
+            key: item_serializer(many=True),
+            "page": serializers.IntegerField(min_value=1),
+            "pageSize": serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE),
+            "total": serializers.IntegerField(min_value=0),
+            "totalPages": serializers.IntegerField(min_value=0),
+        },
+    )
+
+
+class EnvelopeAutoSchema(AutoSchema):
+    def get_operation_id(self) -> str:
+        # ``video_generate``, ``video_retrieve``, ``credit_history_get``: the ViewSet action
+        # or the HTTP method after the path.
+        tokens = [t.replace("-", "_") for t in self._tokenize_path()] or ["root"]
+        verb = getattr(self.view, "action", None) or self.method.lower()
+        return "_".join(tokens if tokens[-1] == verb else [*tokens, verb])
+
+    def get_description(self) -> str:
+        # The action's docstring, else the view's own (not one inherited from a mixin).
+        action = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        doc = getattr(action, "__doc__", None) or type(self.view).__dict__.get("__doc__")
+        return inspect.cleandoc(doc) if doc else ""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        # Lists answer a paginated object (see paginated_serializer), never a bare array,
+        # so a ViewSet's ``list`` action must not be wrapped in one.
+        return isinstance(serializer, serializers.ListSerializer)
+
+    def _get_serializer_field_meta(self, field: Any, direction: str) -> dict:
+        meta = super()._get_serializer_field_meta(field, direction)
+        if direction == "response" and _model_field_is_nullable(field):
+            meta["nullable"] = True
+        return meta
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        responses = super()._get_response_bodies(direction)
+        for code, response in responses.items():
+            if code.startswith("2"):
+                self._wrap_success(response)
+                response["description"] = response.get("description") or SUCCESS_DESCRIPTIONS.get(code, "")
+            else:
+                self._make_error(code, response)
+        for code in self._inferred_error_codes():
+            if code not in responses:
+                responses[code] = self._make_error(code, {"description": ERROR_DESCRIPTIONS[code]})
+                if code == "503":  # the rate limits' cache is down: sign-in refuses for a minute
+                    responses[code]["headers"] = RETRY_AFTER
+        return dict(sorted(responses.items()))
+
+    def _wrap_success(self, response: dict) -> None:
+        if "content" not in response:
+            # No body from the view: the envelope carries ``"data": null``.
+            data = {"type": "object", "nullable": True, "enum": [None]}
+            response["content"] = {media: {"schema": data} for media in self.map_renderers("media_type")}
+            response["description"] = "OK; `data` is null."
+        for media in response["content"].values():
+            media["schema"] = {
+                "type": "object",
+                "properties": {"success": {"type": "boolean", "enum": [True]}, "data": media["schema"]},
+                "required": ["success", "data"],
+            }
+
+    def _make_error(self, code: str, response: dict) -> dict:
+        component = ResolvedComponent(
+            name=ERROR_COMPONENT, type=ResolvedComponent.SCHEMA, object=ERROR_COMPONENT, schema=ERROR_SCHEMA
+        )
+        self.registry.register_on_missing(component)
+        response["content"] = {"application/json": {"schema": component.ref}}
+        response["description"] = response.get("description") or ERROR_DESCRIPTIONS.get(code, "Error.")
+        # A 401 from the session check says how to authenticate; a bad callback signature does not.
+        if code in ERROR_HEADERS and (code != "401" or getattr(self.view, "authentication_classes", None)):
+            response["headers"] = {**ERROR_HEADERS[code], **response.get("headers", {})}
+        return response
+
+    def _inferred_error_codes(self) -> set[str]:
+        codes: set[str] = set()
+        view = self.view
+        permission_classes = getattr(view, "permission_classes", [])
+        if not all(issubclass(p, permissions.AllowAny) for p in permission_classes):
+            codes.add("401")
+        if any(issubclass(p, permissions.IsAdminUser) for p in permission_classes):
+            codes.add("403")
+        if self.method in UNSAFE_METHODS and not self.path.startswith(CROSS_SITE_EXEMPT_PREFIXES):
+            codes.add("403")
+        parameters = self._get_parameters()
+        if any(p["in"] == "path" for p in parameters):
+            codes.add("404")
+        if any(p["in"] == "query" for p in parameters):
+            codes.add("400")
+        if self._get_request_body():
+            codes.update({"400", "413"})
+            if getattr(view, "parser_classes", None):
+                codes.add("415")
+        rules = view._rules_for(view.request) if hasattr(view, "_rules_for") else ()
+        if rules:
+            codes.add("429")
+        if any(not rule.fail_open for rule in rules):
+            codes.add("503")
+        return codes
+
+
+def _model_field_is_nullable(field: Any) -> bool:
+    """An output field whose model column is NULL-able answers null, declared so or not."""
+    parent = getattr(field, "parent", None)
+    model = getattr(getattr(parent, "Meta", None), "model", None)
+    source = getattr(field, "source", None)
+    if field.allow_null or model is None or not source or "." in source or source == "*":
+        return False
+    try:
+        return model._meta.get_field(source).null
+    except models.FieldDoesNotExist:
+        return False
+
+
+class SessionCookieScheme(OpenApiAuthenticationExtension):
+    target_class = "kensa.api.authentication.SessionAuthentication"
+    name = "sessionCookie"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "The Django session cookie set by POST /api/v1/auth/login or /auth/signup.",
+        }
+
+
+class UserReferenceFieldExtension(OpenApiSerializerFieldExtension):
+    """credits' staff endpoints take a user as an id or an email."""
+
+    target_class = "credits.api.serializers.UserReferenceField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> dict:
+        return {
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "description": "The user's id."},
+                {"type": "string", "minLength": 1, "maxLength": 254, "description": "The user's email."},
+            ]
+        }
