@@ -363,6 +363,20 @@ def seed_user_rows(user_id: int, first: int, last: int) -> None:
     insert_series(CreditTransaction, first, last, transaction_expressions(str(user_id)))
 
 
+def sync_kept_counts(user_id: int) -> None:
+    """Rows inserted in bulk skip the services: set the totals they keep (the list's video
+    tally, the ledger's sequence) as the services would have."""
+    from django.db.models import Max
+
+    from credits.models import CreditAccount, CreditTransaction
+    from videos.models import Video, VideoTally
+
+    visible = Video.objects.filter(user_id=user_id, deleted_at__isnull=True).count()
+    VideoTally.objects.update_or_create(user_id=user_id, defaults={"visible": visible})
+    sequence = CreditTransaction.objects.filter(user_id=user_id).aggregate(n=Max("sequence"))["n"] or 0
+    CreditAccount.objects.update_or_create(user_id=user_id, defaults={"sequence": sequence})
+
+
 def analyze() -> None:
     from django.db import connection
 
@@ -508,6 +522,7 @@ class Driver:
         t0 = time.monotonic()
         seed_background()
         seed_user_rows(reader.pk, 1, self.plan.tiers[0])
+        sync_kept_counts(reader.pk)
         # Videos waiting on EvoLink, for the callbacks (each delivery names its own video).
         insert_series(
             Video, 1, 2000, video_expressions(str(maker.pk), provider="evolink", status="GENERATING")
@@ -530,6 +545,7 @@ class Driver:
             for rows in self.plan.tiers[1:]:
                 t0 = time.monotonic()
                 seed_user_rows(reader.pk, seeded + 1, rows)
+                sync_kept_counts(reader.pk)
                 seeded = rows
                 analyze()
                 log(f"seeded the reader up to {rows} rows per table in {time.monotonic() - t0:.1f} s")

@@ -68,6 +68,14 @@ def transactions_for(user: AbstractBaseUser, trans_type: str | None = None) -> Q
     return entries.order_by("-id")
 
 
+def transaction_total(user: AbstractBaseUser, trans_type: str | None = None) -> int:
+    """How many entries ``transactions_for`` holds; the whole ledger's is the account's sequence."""
+    if trans_type:
+        return transactions_for(user, trans_type).count()
+    sequence = CreditAccount.objects.filter(user_id=user.pk).values_list("sequence", flat=True).first()
+    return sequence or 0
+
+
 def user_by_id_or_email(reference: int | str) -> AbstractBaseUser:
     """A user by numeric id or by email (case-insensitive); UserNotFoundError otherwise."""
     users = get_user_model().objects

@@ -98,6 +98,22 @@ class Video(models.Model):
         return self.status in TERMINAL_STATUSES
 
 
+class VideoTally(models.Model):
+    """How many visible videos a user has: the list's total without counting the rows.
+
+    Changed only next to the rows it counts, in the same transaction (generate +1,
+    delete -1).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="video_tally"
+    )
+    visible = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.visible} videos"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a generate request sent with an ``Idempotency-Key``."""
 

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from videos.errors import VideoNotFoundError
-from videos.models import ACTIVE_STATUSES, FailureReason, Video, VideoStatus
+from videos.models import ACTIVE_STATUSES, FailureReason, Video, VideoStatus, VideoTally
 
 LIST_FIELDS = (
     "uuid", "status", "progress", "prompt", "model", "duration", "aspect_ratio", "quality",
@@ -37,6 +37,13 @@ def videos_of(user, *, status: str | None = None, model: str | None = None) -> Q
     if model:
         queryset = queryset.filter(model=model)
     return queryset.order_by("-created_at", "-uuid").only(*LIST_FIELDS)
+
+
+def visible_total(user, *, status: str | None = None, model: str | None = None) -> int | None:
+    """The kept total of ``videos_of`` when unfiltered; None means "count the rows"."""
+    if status or model:
+        return None
+    return VideoTally.objects.filter(user=user).values_list("visible", flat=True).first() or 0
 
 
 def all_videos(*, user: str | None = None, status: str | None = None, model: str | None = None):

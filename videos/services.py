@@ -19,6 +19,7 @@ from io import BytesIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from credits import services as credit_services
@@ -34,6 +35,7 @@ from videos.models import (
     IdempotencyRecord,
     Video,
     VideoStatus,
+    VideoTally,
 )
 from videos.providers import UnknownProviderError, get_provider
 from videos.providers.base import GenerationRequest, ProviderError, TaskState, TaskStatus
@@ -111,6 +113,7 @@ def start_generation(
             # Locks the user's credit account: concurrent requests of one user queue here.
             credit_services.hold(user, cost, reference=str(video.uuid))
             video.save(force_insert=True)
+            count_visible(user.pk, +1)
             body = render(video)
             if idempotency_key:
                 IdempotencyRecord.objects.create(
@@ -128,6 +131,13 @@ def start_generation(
             return replay
         raise
     return GenerationStart(str(video.uuid), 202, body, False)
+
+
+def count_visible(user_id: int, delta: int) -> None:
+    """Move a user's visible-video tally; call inside the transaction that adds or hides one."""
+    if not VideoTally.objects.filter(user_id=user_id).update(visible=F("visible") + delta):
+        VideoTally.objects.get_or_create(user_id=user_id)  # a parallel first video: the key decides
+        VideoTally.objects.filter(user_id=user_id).update(visible=F("visible") + delta)
 
 
 def _tasks():
@@ -380,6 +390,7 @@ def delete_video(user, video_uuid: str) -> Video:
             raise VideoNotFinishedError()
         video.deleted_at = timezone.now()
         video.save(update_fields=["deleted_at", "updated_at"])
+        count_visible(video.user_id, -1)
         files = (video.video_file, video.thumbnail_file)
         transaction.on_commit(lambda: storage.delete(*files))
     return video

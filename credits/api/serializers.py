@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from credits.models import TransType
 from credits.services import MAX_CREDITS
+from kensa.api.fields import iso_utc
 
 
 class WholeNumberField(serializers.IntegerField):
@@ -48,6 +49,19 @@ class CreditTransactionOutputSerializer(serializers.Serializer):
     videoUuid = serializers.CharField(source="reference", allow_null=True)
     remark = serializers.CharField()
     createdAt = serializers.DateTimeField(source="created_at")  # ISO 8601, UTC, "Z"
+
+    def to_representation(self, entry) -> dict:
+        # The history's hot path: the declared fields, built directly (kensa.api.fields).
+        return {
+            "id": entry.id,
+            "transNo": entry.trans_no,
+            "transType": entry.trans_type,
+            "credits": entry.credits,
+            "balanceAfter": entry.balance_after,
+            "videoUuid": entry.reference,
+            "remark": entry.remark,
+            "createdAt": iso_utc(entry.created_at),
+        }
 
 
 class BalanceOutputSerializer(serializers.Serializer):

@@ -29,8 +29,12 @@ class CreditHistoryView(RateLimitedMixin, views.APIView):
     def get(self, request: Request) -> Response:
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        entries = selectors.transactions_for(request.user, query.validated_data.get("type"))
-        return Response(paginated(entries, request, "transactions", CreditTransactionOutputSerializer))
+        trans_type = query.validated_data.get("type")
+        entries = selectors.transactions_for(request.user, trans_type)
+        total = selectors.transaction_total(request.user, trans_type)
+        return Response(
+            paginated(entries, request, "transactions", CreditTransactionOutputSerializer, total=total)
+        )
 
 
 class StaffCreditAdjustView(RateLimitedMixin, views.APIView):

@@ -35,19 +35,26 @@ class Page:
         }
 
 
-def page_of(queryset: QuerySet, request: Request) -> Page:
-    """Validate the page parameters and fetch one page (two queries: count and rows)."""
+def page_of(queryset: QuerySet, request: Request, total: int | None = None) -> Page:
+    """Validate the page parameters and fetch one page.
+
+    ``total`` may come from a kept count: counting a user's rows costs time in proportion
+    to their number, which is what a long history must not do.
+    """
     params = PageQuerySerializer(data=request.query_params)
     params.is_valid(raise_exception=True)
     number, size = params.validated_data["page"], params.validated_data["pageSize"]
-    total = queryset.count()
+    if total is None:
+        total = queryset.count()
     # A page past the end is empty; skipping the query also keeps huge offsets off the DB.
     offset = (number - 1) * size
     items = list(queryset[offset : offset + size]) if offset < total else []
     return Page(items=items, number=number, size=size, total=total)
 
 
-def paginated(queryset: QuerySet, request: Request, key: str, serializer_class: type) -> dict:
-    page = page_of(queryset, request)
+def paginated(
+    queryset: QuerySet, request: Request, key: str, serializer_class: type, total: int | None = None
+) -> dict:
+    page = page_of(queryset, request, total)
     items = serializer_class(page.items, many=True, context={"request": request}).data
     return page.as_dict(key, items)

@@ -283,3 +283,26 @@ def test_staff_video_list_refuses_non_staff(auth_client):
 
 def test_staff_video_list_requires_a_session(client, db):
     assert client.get("/api/v1/admin/videos").status_code == 401
+
+
+def test_list_total_follows_generation_and_deletion(auth_client, funded_user):
+    from tests.videos.conftest import GENERATE_BODY
+
+    for _ in range(3):
+        auth_client.post("/api/v1/video/generate", GENERATE_BODY, format="json")
+    finished = VideoFactory(user=funded_user)
+    auth_client.delete(f"/api/v1/video/{finished.uuid}")
+
+    data = auth_client.get("/api/v1/video/list", {"pageSize": 2}).json()["data"]
+
+    assert (data["total"], data["totalPages"], len(data["videos"])) == (3, 2, 2)
+    assert data["total"] == Video.objects.filter(user=funded_user, deleted_at__isnull=True).count()
+
+
+def test_filtered_list_total_counts_the_matching_videos(auth_client, user):
+    VideoFactory.create_batch(2, user=user, status="FAILED", credit_status="RELEASED")
+    VideoFactory(user=user)
+
+    data = auth_client.get("/api/v1/video/list", {"status": "FAILED"}).json()["data"]
+
+    assert data["total"] == 2

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from kensa.api.fields import iso_utc
 from modelconfig.selectors import UnknownModelError, enabled_model
 from videos import storage
 from videos.models import Video, VideoStatus
@@ -105,6 +106,28 @@ class VideoOutputSerializer(_MediaUrlsMixin, serializers.ModelSerializer):
     def get_errorMessage(self, video: Video) -> str | None:
         return video.error_message or None
 
+    def to_representation(self, video: Video) -> dict:
+        # The list's hot path: the declared fields, built directly (kensa.api.fields).
+        return {
+            "uuid": str(video.uuid),
+            "status": video.status,
+            "progress": video.progress,
+            "prompt": video.prompt,
+            "model": video.model,
+            "duration": video.duration,
+            "aspectRatio": video.aspect_ratio,
+            "quality": video.quality,
+            "startImageUrl": self.get_startImageUrl(video),
+            "videoUrl": self.get_videoUrl(video),
+            "thumbnailUrl": self.get_thumbnailUrl(video),
+            "creditsUsed": video.credits_used,
+            "creditStatus": video.credit_status,
+            "errorMessage": self.get_errorMessage(video),
+            "createdAt": iso_utc(video.created_at),
+            "updatedAt": iso_utc(video.updated_at),
+            "completedAt": iso_utc(video.completed_at),
+        }
+
 
 class VideoTaskOutputSerializer(_MediaUrlsMixin, serializers.ModelSerializer):
     errorMessage = serializers.SerializerMethodField()
@@ -131,6 +154,15 @@ class StaffVideoOutputSerializer(VideoOutputSerializer):
 
     class Meta(VideoOutputSerializer.Meta):
         fields = [*VideoOutputSerializer.Meta.fields, "userId", "userEmail", "provider", "providerTaskId"]
+
+    def to_representation(self, video: Video) -> dict:
+        return {
+            **super().to_representation(video),
+            "userId": video.user_id,
+            "userEmail": video.user.email,
+            "provider": video.provider,
+            "providerTaskId": video.provider_task_id,
+        }
 
 
 class VideoListQuerySerializer(serializers.Serializer):

@@ -67,7 +67,8 @@ class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
         query = VideoListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         videos = selectors.videos_of(request.user, **query.validated_data)
-        return Response(paginated(videos, request, "videos", VideoOutputSerializer))
+        total = selectors.visible_total(request.user, **query.validated_data)
+        return Response(paginated(videos, request, "videos", VideoOutputSerializer, total=total))
 
     @extend_schema(responses=VideoOutputSerializer)
     def retrieve(self, request: Request, uuid: str) -> Response:
