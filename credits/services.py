@@ -335,7 +335,10 @@ def release(reference: str) -> bool:
             return False
         account, credit_hold = locked
         now = timezone.now()
+        # Everything back to available first, then expire package by package, so each
+        # EXPIRED entry's balanceAfter continues the one before it.
         account.frozen -= credit_hold.amount
+        account.available += credit_hold.amount
         expired: list[tuple[CreditPackage, int]] = []
         for allocation in _allocations(credit_hold):
             package = allocation.package
@@ -344,9 +347,9 @@ def release(reference: str) -> bool:
                 expired.append((package, allocation.amount))
             else:
                 package.remaining += allocation.amount
-                account.available += allocation.amount
             package.save(update_fields=["remaining", "frozen"])
         for package, credits in expired:
+            account.available -= credits
             _record(
                 account,
                 TransType.EXPIRED,

@@ -66,6 +66,11 @@ class AIModel(models.Model):
                     errors["quality_multipliers"] = "Multipliers must be positive."
             except ArithmeticError:
                 errors["quality_multipliers"] = "Multipliers must be numbers."
+        if not errors:
+            from modelconfig.pricing import price_table
+
+            if any(entry["credits"] <= 0 for entry in price_table(self)):
+                errors["base_credits"] = "Every duration and quality must cost at least one credit."
         if errors:
             raise ValidationError(errors)
 

@@ -80,13 +80,18 @@ class Video(models.Model):
                 condition=Q(deleted_at__isnull=True),
                 name="video_user_status_idx",
             ),
-            # The reconciler's scan of unfinished videos.
+            # The reconciler's two scans: unfinished videos, and timed-out ones still
+            # waiting for a late result; both by how long they have been quiet.
             models.Index(
-                fields=["status", "heard_at"],
+                fields=["updated_at"],
                 condition=Q(status__in=["PENDING", "GENERATING", "UPLOADING"]),
                 name="video_active_idx",
             ),
-            models.Index(fields=["provider", "provider_task_id"], name="video_provider_task_idx"),
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status="FAILED", failure_reason="timeout"),
+                name="video_late_idx",
+            ),
             models.Index(fields=["-created_at"], name="video_created_idx"),
         ]
 

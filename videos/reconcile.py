@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from videos import services, tasks
-from videos.models import FailureReason, VideoStatus
+from videos.models import FailureReason, Video, VideoStatus
 from videos.selectors import videos_to_reconcile
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,10 @@ def reconcile(*, now=None, limit: int = 500, inline: bool = False) -> ReconcileR
     # (at most a few minutes of backoff) are long over.
     lost_submission = now - timedelta(seconds=max(600, settings.VIDEO_QUIET_AFTER))
     report = ReconcileReport()
-    for video in videos_to_reconcile(now=now)[:limit]:
+    active, late = videos_to_reconcile(now=now)
+    batch = list(active[:limit])
+    batch += list(late[: max(0, limit - len(batch))])
+    for video in batch:
         uuid = str(video.uuid)
         if not video.provider_task_id:
             if video.created_at < deadline:
@@ -43,6 +46,8 @@ def reconcile(*, now=None, limit: int = 500, inline: bool = False) -> ReconcileR
                 if services.fail_video(uuid, message, FailureReason.TIMEOUT):
                     report.timed_out.append(uuid)
             elif video.status == VideoStatus.PENDING and video.updated_at < lost_submission:
+                # Marked, so the next rounds wait another while before trying again.
+                Video.objects.filter(pk=uuid, status=VideoStatus.PENDING).update(updated_at=now)
                 tasks.enqueue_submission(uuid, attempt=video.submit_attempts + 1)
                 report.resubmitted.append(uuid)
             continue

@@ -76,8 +76,12 @@ def is_quiet(video: Video, *, now=None) -> bool:
     return now - last >= timedelta(seconds=settings.VIDEO_QUIET_AFTER)
 
 
-def videos_to_reconcile(*, now=None) -> QuerySet[Video]:
-    """Unfinished videos that have been quiet, plus timed-out ones whose result may still come."""
+def videos_to_reconcile(*, now=None) -> tuple[QuerySet[Video], QuerySet[Video]]:
+    """Unfinished videos that have been quiet, and timed-out ones whose result may still come.
+
+    Two lists, so that the second (which no answer but a verdict shortens) never crowds
+    out the first.
+    """
     now = now or timezone.now()
     quiet_since = now - timedelta(seconds=settings.VIDEO_QUIET_AFTER)
     late_window = now - timedelta(seconds=settings.GENERATION_TIMEOUT) - timedelta(hours=24)
@@ -88,4 +92,4 @@ def videos_to_reconcile(*, now=None) -> QuerySet[Video]:
         created_at__gte=late_window,
         updated_at__lt=quiet_since,
     ).exclude(provider_task_id="")
-    return (active | late).order_by("updated_at")
+    return active.order_by("updated_at"), late.order_by("updated_at")

@@ -23,11 +23,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from credits import services as credit_services
+from credits.errors import InsufficientCreditsError
 from modelconfig.pricing import price
 from modelconfig.selectors import enabled_model
 from videos import storage
 from videos.callbacks import callback_url
-from videos.errors import IdempotencyConflictError, VideoNotFinishedError
+from videos.errors import IdempotencyConflictError, VideoNotFinishedError, VideoNotFoundError
 from videos.media import thumbnail_jpeg
 from videos.models import (
     CreditStatus,
@@ -87,15 +88,15 @@ def start_generation(
     ``render`` shapes the 202 answer; with an Idempotency-Key it is stored so that a
     repeat of the same request gets the first answer and is charged once.
     """
+    digest = video_request.digest()
+    if idempotency_key and (replay := _replay(user, idempotency_key, digest)):
+        return replay
     model = enabled_model(video_request.model)
     cost = price(model, video_request.duration, video_request.quality)
     provider_key = model.provider or settings.DEFAULT_AI_PROVIDER
     provider_model = (
         model.provider_model_id(provider_key, with_image=bool(video_request.start_image_url)) or model.id
     )
-    digest = video_request.digest()
-    if idempotency_key and (replay := _replay(user, idempotency_key, digest)):
-        return replay
     try:
         with transaction.atomic():
             video = Video(
@@ -124,9 +125,12 @@ def start_generation(
                     response_status=202,
                     response_body=body,
                 )
-            transaction.on_commit(lambda: _tasks().enqueue_submission(str(video.uuid)))
-    except IntegrityError:
-        # The same key raced in from another request and committed first.
+            # Robust: the video is committed and paid for; if the queue is down, the
+            # reconciler resubmits it rather than the user seeing an error and retrying.
+            transaction.on_commit(lambda: _tasks().enqueue_submission(str(video.uuid)), robust=True)
+    except (IntegrityError, InsufficientCreditsError):
+        # The same key raced in from another request and committed first (its hold may
+        # have taken the credits this one waited for).
         if idempotency_key and (replay := _replay(user, idempotency_key, digest)):
             return replay
         raise
@@ -169,11 +173,12 @@ def retry_delay(attempt: int) -> float:
 
 def submit_to_provider(video_uuid: str, attempt: int = 1) -> None:
     """Hand a PENDING video to its provider; retry what may pass later, fail what won't."""
-    updated = Video.objects.filter(pk=video_uuid, status=VideoStatus.PENDING, provider_task_id="").update(
-        submit_attempts=attempt, updated_at=timezone.now()
-    )
+    # Claim this attempt: of parallel copies of one submission only one passes.
+    updated = Video.objects.filter(
+        pk=video_uuid, status=VideoStatus.PENDING, provider_task_id="", submit_attempts=attempt - 1
+    ).update(submit_attempts=attempt, updated_at=timezone.now())
     if not updated:
-        return  # already submitted, failed or gone
+        return  # already submitted or claimed, failed or gone
     video = Video.objects.get(pk=video_uuid)
     try:
         provider = get_provider(video.provider)
@@ -186,7 +191,7 @@ def submit_to_provider(video_uuid: str, attempt: int = 1) -> None:
             logger.warning("submit of %s failed (attempt %s), retrying: %s", video_uuid, attempt, error)
             _tasks().enqueue_submission(video_uuid, attempt=attempt + 1, delay=retry_delay(attempt))
             return
-        fail_video(video_uuid, _provider_failure_message(error), FailureReason.PROVIDER)
+        fail_video(video_uuid, _provider_failure_message(error.message), FailureReason.PROVIDER)
         return
 
     with transaction.atomic():
@@ -205,8 +210,15 @@ def submit_to_provider(video_uuid: str, attempt: int = 1) -> None:
         _tasks().request_refresh(video_uuid)
 
 
-def _provider_failure_message(error: ProviderError) -> str:
-    message = error.message.strip() or "The provider refused the request."
+def _end_late_window(video_uuid: str, reason: str) -> None:
+    """A timed-out video got its verdict after all: stop looking for a late success."""
+    Video.objects.filter(
+        pk=video_uuid, status=VideoStatus.FAILED, failure_reason=FailureReason.TIMEOUT
+    ).update(failure_reason=reason)
+
+
+def _provider_failure_message(text: str) -> str:
+    message = text.strip() or "The provider refused the request."
     return message if message.endswith(".") else f"{message}."
 
 
@@ -225,14 +237,26 @@ def refresh_from_provider(video_uuid: str, *, final: bool = False) -> None:
     except (ProviderError, UnknownProviderError) as error:
         logger.warning("status query for %s failed: %s", video_uuid, error)
         status = None
+    except Exception:
+        # The timeout below must not depend on the adapter being free of bugs.
+        logger.exception("status query for %s crashed", video_uuid)
+        status = None
     if status is not None:
         apply_provider_status(video_uuid, status)
-    if final and (status is None or not status.is_terminal):
+    if final and (status is None or not status.is_terminal) and not _upload_in_progress(video_uuid):
         fail_video(
             video_uuid,
             "The provider did not finish the video in time; your credits were returned.",
             FailureReason.TIMEOUT,
         )
+
+
+def _upload_in_progress(video_uuid: str) -> bool:
+    """A copy holds a live lease: the result exists, the lease bounds how long it takes."""
+    live_since = timezone.now() - timedelta(seconds=settings.UPLOAD_LEASE_SECONDS)
+    return Video.objects.filter(
+        pk=video_uuid, status=VideoStatus.UPLOADING, upload_started_at__gt=live_since
+    ).exists()
 
 
 def _may_hear_from_provider(video: Video) -> bool:
@@ -248,7 +272,8 @@ def apply_provider_status(video_uuid: str, status: TaskStatus) -> None:
         deliver_result(video_uuid, status)
     elif status.state == TaskState.FAILED:
         reason = status.error_message or "The provider could not generate this video."
-        fail_video(video_uuid, _provider_failure_message(ProviderError(reason, retryable=False)))
+        if not fail_video(video_uuid, _provider_failure_message(reason)):
+            _end_late_window(video_uuid, FailureReason.PROVIDER)
     else:
         with transaction.atomic():
             video = _locked(video_uuid)
@@ -323,11 +348,15 @@ def _copy_result(provider, url: str, video_uuid: str) -> tuple[str, str]:
 
 def _copy_failed(video: Video, *, retryable: bool, error: Exception) -> None:
     video_uuid = str(video.uuid)
-    Video.objects.filter(pk=video_uuid).update(upload_started_at=None)
+    # Only this copy's own lease: another worker may have taken over since.
+    Video.objects.filter(pk=video_uuid, upload_started_at=video.upload_started_at).update(
+        upload_started_at=None
+    )
     if retryable and video.upload_attempts < settings.UPLOAD_ATTEMPTS:
         _tasks().request_refresh(video_uuid, delay=retry_delay(video.upload_attempts), force=True)
         return
     detail = error.message if isinstance(error, ProviderError) else "storage error"
+    _end_late_window(video_uuid, FailureReason.STORAGE)
     fail_video(
         video_uuid,
         f"The finished video could not be copied into storage ({detail.rstrip('.')}); "
@@ -383,8 +412,6 @@ def delete_video(user, video_uuid: str) -> Video:
         video = video_of(user, video_uuid)
         video = _locked(str(video.uuid))
         if video.deleted_at:
-            from videos.errors import VideoNotFoundError
-
             raise VideoNotFoundError()
         if not video.is_terminal:
             raise VideoNotFinishedError()

@@ -29,7 +29,7 @@ def submit_video(video_uuid: str, attempt: int = 1) -> None:
 def refresh_video(video_uuid: str, final: bool = False) -> None:
     from videos import services
 
-    cache_delete_quietly(_refresh_key(video_uuid))
+    cache_delete_quietly(_refresh_key(video_uuid, final))
     services.refresh_from_provider(video_uuid, final=final)
 
 
@@ -43,8 +43,8 @@ def enqueue_submission(video_uuid: str, *, attempt: int = 1, delay: float = 0) -
     _enqueue(submit_video, video_uuid, attempt=attempt, delay=delay)
 
 
-def _refresh_key(video_uuid: str) -> str:
-    return f"videos:refresh:{video_uuid}"
+def _refresh_key(video_uuid: str, final: bool) -> str:
+    return f"videos:refresh:{video_uuid}:{'final' if final else 'update'}"
 
 
 def cache_delete_quietly(key: str) -> None:
@@ -55,12 +55,20 @@ def cache_delete_quietly(key: str) -> None:
 
 
 def request_refresh(video_uuid: str, *, final: bool = False, delay: float = 0, force: bool = False) -> bool:
-    """Queue a status refresh unless one is already queued. Never blocks on the provider."""
-    if not force and not final:
+    """Queue a status refresh unless one is already queued. Never blocks on the provider.
+
+    Returns whether a refresh was queued; a queue that is down is logged, not raised: the
+    reconciler asks again on its next round.
+    """
+    if not force:
         try:
-            if not cache.add(_refresh_key(video_uuid), 1, REFRESH_DEDUPE_SECONDS + delay):
+            if not cache.add(_refresh_key(video_uuid, final), 1, REFRESH_DEDUPE_SECONDS + delay):
                 return False
         except Exception:
             logger.warning("cache unavailable; refresh de-duplication skipped")
-    _enqueue(refresh_video, video_uuid, final=final, delay=delay)
+    try:
+        _enqueue(refresh_video, video_uuid, final=final, delay=delay)
+    except Exception:
+        logger.exception("could not queue a refresh of %s", video_uuid)
+        return False
     return True

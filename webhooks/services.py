@@ -16,7 +16,7 @@ from django.utils import timezone
 from kensa.errors import DomainError
 from videos import tasks as video_tasks
 from videos.callbacks import verify_callback
-from videos.models import Video
+from videos.models import FailureReason, Video
 from videos.providers import get_provider
 from videos.providers.base import ProviderError
 from webhooks.models import DeliveryOutcome, WebhookDelivery
@@ -109,12 +109,14 @@ def _process(delivery: WebhookDelivery) -> WebhookDelivery:
         video_pk = uuid.UUID(params["video"])
     except ValueError:
         return _finish(delivery, DeliveryOutcome.IGNORED, "unknown video")
-    video = Video.objects.filter(pk=video_pk).only("uuid", "status", "provider_task_id").first()
+    video = (
+        Video.objects.filter(pk=video_pk).only("uuid", "status", "failure_reason", "provider_task_id").first()
+    )
     if video is None:
         return _finish(delivery, DeliveryOutcome.IGNORED, "unknown video")
     if video.provider_task_id and video.provider_task_id != info.task_id:
         return _finish(delivery, DeliveryOutcome.IGNORED, "task id does not match the video's task")
-    if video.is_terminal and video.failure_reason != "timeout":
+    if video.is_terminal and video.failure_reason != FailureReason.TIMEOUT:
         return _finish(delivery, DeliveryOutcome.IGNORED, "video already finished")
     if not video.provider_task_id:
         # Our submission has not recorded the task id yet; the reconciler asks later.

@@ -7,7 +7,7 @@ from rest_framework.request import Request
 class SessionAuthentication(authentication.SessionAuthentication):
     """Django sessions, answering 401 (not 403) when there is no valid session.
 
-    Cross-site request protection is ``ApiCrossSiteMiddleware``'s job for every
+    Cross-site request protection is ``ApiRequestGuardMiddleware``'s job for every
     unsafe /api/ request, signed in or not, so DRF's token-only CSRF check is off.
     """
 

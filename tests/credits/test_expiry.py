@@ -102,6 +102,21 @@ def test_release_expires_only_the_part_from_the_expired_package(user):
     assert ledger_problems() == []
 
 
+def test_release_into_two_expired_packages_keeps_the_balance_chain(user):
+    first = give(user, 2, expires_in=timedelta(days=1))
+    second = give(user, 2, expires_in=timedelta(days=1))
+    services.hold(user, 3, reference="video-1")
+    expire_now(first)
+    expire_now(second)
+
+    services.release("video-1")
+
+    entries = CreditTransaction.objects.filter(trans_type=TransType.EXPIRED, reference="video-1")
+    assert sorted(entry.credits for entry in entries) == [-2, -1]
+    assert balance_of(user) == Balance(available=0, frozen=0, used=0, total=4)
+    assert ledger_problems() == []
+
+
 def test_hold_does_not_spend_credits_past_their_date(user):
     package = give(user, 5, expires_in=timedelta(days=1))
     give(user, 1)

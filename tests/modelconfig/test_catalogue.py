@@ -216,6 +216,18 @@ def test_clean_rejects_default_duration_outside_durations():
     assert error.value.message_dict == {"default_duration": ["Must be one of the durations."]}
 
 
+def test_clean_rejects_a_price_of_zero_credits():
+    model = AIModel.objects.get(pk="veo-3-1")
+    model.base_credits = 0
+
+    with pytest.raises(ValidationError) as error:
+        model.full_clean()
+
+    assert error.value.message_dict == {
+        "base_credits": ["Every duration and quality must cost at least one credit."]
+    }
+
+
 def test_clean_rejects_default_quality_outside_qualities():
     model = AIModel.objects.get(pk="wan-2-6")
     model.default_quality = "4k"

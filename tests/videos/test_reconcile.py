@@ -278,16 +278,31 @@ def test_late_success_is_shown_completed_by_the_api(auth_client, funded_user, ev
     assert data["videoUrl"]
 
 
-def test_late_failure_after_the_timeout_changes_nothing(auth_client, funded_user, evolink):
+def test_late_failure_after_the_timeout_changes_nothing_the_user_sees(auth_client, funded_user, evolink):
     video = timed_out(auth_client, evolink)
     evolink.fail(video.provider_task_id, "Content moderation rejected the prompt", callback=False)
 
     post_callback(APIClient(), evolink, video)
 
     video.refresh_from_db()
-    assert (video.status, video.credit_status, video.failure_reason) == ("FAILED", "RELEASED", "timeout")
+    assert (video.status, video.credit_status) == ("FAILED", "RELEASED")
     assert video.error_message == TIMEOUT_MESSAGE
     assert balance_of(funded_user).available == 100
+
+
+def test_a_late_failure_ends_the_wait_for_a_late_success(auth_client, funded_user, evolink):
+    video = timed_out(auth_client, evolink)
+    evolink.fail(video.provider_task_id, "Content moderation rejected the prompt", callback=False)
+    post_callback(APIClient(), evolink, video)
+    backdate(video, age=TIMEOUT + 120)
+    queries = status_queries(evolink, video)
+
+    output = reconcile()
+
+    assert output == "refreshed 0, resubmitted 0, timed out 0"
+    assert status_queries(evolink, video) == queries
+    video.refresh_from_db()
+    assert video.failure_reason == "provider"
 
 
 def test_reconcile_keeps_asking_about_a_timed_out_video_without_failing_it_again(

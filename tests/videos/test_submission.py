@@ -92,7 +92,9 @@ def test_a_retry_waits_with_exponential_backoff(funded_user, evolink, settings):
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     settings.PROVIDER_RETRY_BASE_DELAY = 5
-    video = VideoFactory(user=funded_user, status="PENDING", credit_status="HELD", provider="evolink")
+    video = VideoFactory(
+        user=funded_user, status="PENDING", credit_status="HELD", provider="evolink", submit_attempts=1
+    )
     evolink.fail_next_create(http_status=502)
 
     before = timezone.now()

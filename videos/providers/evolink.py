@@ -61,7 +61,7 @@ def _result_urls(results: Any) -> tuple[str, ...]:
 def _progress(value: Any) -> int | None:
     try:
         return max(0, min(100, int(value)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

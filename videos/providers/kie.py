@@ -114,7 +114,7 @@ def _detail(body: Any) -> str | None:
 def _int_or_none(value: object) -> int | None:
     try:
         return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -186,10 +186,8 @@ class KieProvider(Provider):
 
     def query(self, task_id: str, request: GenerationRequest) -> TaskStatus:
         if is_veo_model(request.provider_model):
-            data = unwrap(self.http.get(VEO_QUERY, params={"taskId": task_id}))
-            return veo_status(task_id, _record(data))
-        data = unwrap(self.http.get(MARKET_QUERY, params={"taskId": task_id}))
-        return market_status(task_id, _record(data))
+            return query_answer(task_id, self.http.get(VEO_QUERY, params={"taskId": task_id}), veo_status)
+        return query_answer(task_id, self.http.get(MARKET_QUERY, params={"taskId": task_id}), market_status)
 
     # --- callbacks ------------------------------------------------------------
 
@@ -232,6 +230,23 @@ def callback_task_id(body: Mapping[str, Any]) -> str | None:
         return None
     task_id = data.get("taskId") or data.get("task_id")
     return task_id if isinstance(task_id, str) and task_id else None
+
+
+def query_answer(task_id: str, body: Any, parse: Any) -> TaskStatus:
+    """A query answer as a status. Code 501 ("generation failed") is the task's verdict,
+    not a failed call: the record, when present, says why."""
+    if isinstance(body, dict) and _int_or_none(body.get("code")) == GENERATION_FAILED:
+        record = body.get("data")
+        if isinstance(record, dict):
+            try:
+                status = parse(task_id, record)
+            except ProviderError:
+                status = None
+            if status is not None and status.state == TaskState.FAILED:
+                return status
+        message = sentence("The provider could not generate the video", body.get("msg"))
+        return TaskStatus(task_id, TaskState.FAILED, error_message=message)
+    return parse(task_id, _record(unwrap(body)))
 
 
 def _record(data: Any) -> Mapping[str, Any]:
