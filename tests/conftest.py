@@ -4,7 +4,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, give_credits
+from tests.webhooks.support import EVOLINK, KIE, fake_provider
 
 
 def pytest_collection_modifyitems(items):
@@ -38,6 +39,32 @@ def staff_user(db):
     return UserFactory(
         email="staff@example.com", username="staff@example.com", first_name="Sam", is_staff=True
     )
+
+
+@pytest.fixture
+def funded_user(user):
+    give_credits(user, 100)
+    return user
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def evolink(settings):
+    """New videos go to a loopback EvoLink (tests.fakes), its results downloadable."""
+    with fake_provider(settings, EVOLINK) as server:
+        yield server
+
+
+@pytest.fixture
+def kie(settings):
+    """New videos go to a loopback Kie (tests.fakes), its results downloadable."""
+    with fake_provider(settings, KIE) as server:
+        yield server
 
 
 @pytest.fixture

@@ -6,6 +6,14 @@ from django.contrib.auth import get_user_model
 PASSWORD = "correct-horse-battery-staple"
 
 
+def give_credits(user, amount: int, order_no: str | None = None) -> None:
+    from credits import services
+
+    services.grant(
+        user, amount, trans_type="ORDER_PAY", order_no=order_no or f"test-{user.pk}-{amount}", remark="test"
+    )
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()

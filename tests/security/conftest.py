@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import caches
 
-from tests.factories import VideoFactory
-from tests.videos.conftest import give_credits
+from tests.factories import VideoFactory, give_credits
 
 # Nothing listens on port 1: connecting is refused at once.
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -59,21 +58,9 @@ def dead_cache(settings):
 
 
 @pytest.fixture
-def funded_user(user):
-    give_credits(user, 100)
-    return user
-
-
-@pytest.fixture
 def funded_other_user(other_user):
     give_credits(other_user, 100)
     return other_user
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
-from tests.factories import PASSWORD, UserFactory, VideoFactory
+from tests.factories import PASSWORD, UserFactory, VideoFactory, give_credits
 from tests.security.conftest import assert_error
-from tests.videos.conftest import GENERATE_BODY, give_credits
+from tests.videos.conftest import GENERATE_BODY
 from videos.models import Video
 from webhooks.models import WebhookDelivery
 

@@ -15,9 +15,9 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, give_credits
 from tests.security.conftest import assert_envelope, assert_error
-from tests.videos.conftest import GENERATE_BODY, give_credits
+from tests.videos.conftest import GENERATE_BODY
 from videos.callbacks import callback_signature
 from webhooks.models import WebhookDelivery
 

@@ -120,7 +120,7 @@ def admin_browser(db):
 @pytest.fixture
 def held_video(settings, auth_client, user, media_root):
     """A PENDING video holding credits, made the way users make them."""
-    from tests.videos.conftest import give_credits
+    from tests.factories import give_credits
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     give_credits(user, 10)

@@ -31,18 +31,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 @pytest.fixture
-def evolink(settings):
-    with fake_provider(settings, EVOLINK) as server:
-        yield server
-
-
-@pytest.fixture
-def kie(settings):
-    with fake_provider(settings, KIE) as server:
-        yield server
-
-
-@pytest.fixture
 def callback_client() -> APIClient:
     return APIClient()
 

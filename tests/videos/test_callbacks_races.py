@@ -41,12 +41,6 @@ IGNORED = {"success": True, "data": {"received": True, "outcome": "ignored"}}
 ROUNDS = 3
 
 
-@pytest.fixture
-def evolink(settings):
-    with fake_provider(settings, EVOLINK) as server:
-        yield server
-
-
 def callback_job(server, video):
     def job():
         return post_callback(APIClient(), server, video).status_code

@@ -4,7 +4,8 @@ import pytest
 
 from credits.selectors import balance_of
 from modelconfig.models import AIModel
-from tests.videos.conftest import GENERATE_BODY, give_credits
+from tests.factories import give_credits
+from tests.videos.conftest import GENERATE_BODY
 from videos.models import Video
 
 URL = "/api/v1/video/generate"

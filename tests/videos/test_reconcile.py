@@ -15,10 +15,8 @@ from rest_framework.test import APIClient
 from credits.selectors import balance_of, hold_state
 from tests.fakes.provider_server import sample_mp4
 from tests.webhooks.support import (
-    EVOLINK,
     SORA,
     consumed,
-    fake_provider,
     generate,
     post_callback,
     status_queries,
@@ -37,12 +35,6 @@ TIMEOUT_MESSAGE = "The provider did not finish the video in time; your credits w
 def reconciler_settings(settings):
     settings.VIDEO_QUIET_AFTER = QUIET_AFTER
     settings.GENERATION_TIMEOUT = TIMEOUT
-
-
-@pytest.fixture
-def evolink(settings):
-    with fake_provider(settings, EVOLINK) as server:
-        yield server
 
 
 def reconcile(*args: str) -> str:
