@@ -44,6 +44,7 @@ from credits.models import (
 
 MAX_CREDITS = 1_000_000_000
 MAX_REFERENCE_LENGTH = 64
+MAX_EXPIRY_DAYS = 3650
 
 
 # --- helpers (all assume the caller holds the account lock) -----------------------------
@@ -387,8 +388,12 @@ def adjust(
     if expires_in_days is not None:
         if credits < 0:
             raise InvalidCreditsError("Only added credits can expire.")
-        if isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int) or expires_in_days < 1:
-            raise InvalidCreditsError("Expiry must be a whole number of days, at least 1.")
+        if (
+            isinstance(expires_in_days, bool)
+            or not isinstance(expires_in_days, int)
+            or not 1 <= expires_in_days <= MAX_EXPIRY_DAYS
+        ):
+            raise InvalidCreditsError(f"Expiry must be a whole number of days, 1 to {MAX_EXPIRY_DAYS}.")
     if credits > 0:
         expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
         granted = _grant(

@@ -166,3 +166,24 @@ def test_every_command_has_help(command, capsys):
 
     assert exited.value.code == 0
     assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("days", ["0", "999999999"])
+def test_grant_command_refuses_days_out_of_range(user, days):
+    with pytest.raises(CommandError, match="--days must be a whole number from 1 to 3650"):
+        run("credits_grant", "--email", user.email, "--credits", "5", "--days", days)
+
+
+def test_adjust_command_refuses_an_expiry_out_of_range(user):
+    with pytest.raises(CommandError, match="1 to 3650"):
+        run(
+            "credits_adjust",
+            "--email",
+            user.email,
+            "--credits",
+            "5",
+            "--remark",
+            "goodwill",
+            "--days",
+            "99999999",
+        )

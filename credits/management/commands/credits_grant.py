@@ -36,8 +36,8 @@ class Command(BaseCommand):
         credits, days = options["credits"], options["days"]
         if credits <= 0:
             raise CommandError("--credits must be a positive integer.")
-        if days is not None and days <= 0:
-            raise CommandError("--days must be a positive integer.")
+        if days is not None and not 1 <= days <= services.MAX_EXPIRY_DAYS:
+            raise CommandError(f"--days must be a whole number from 1 to {services.MAX_EXPIRY_DAYS}.")
         order_no = options["order_no"] or f"CLI-{uuid.uuid4().hex}"
         granted_before = CreditPackage.objects.filter(order_no=order_no).exists()
         try:
