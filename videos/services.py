@@ -144,6 +144,13 @@ def count_visible(user_id: int, delta: int) -> None:
         VideoTally.objects.filter(user_id=user_id).update(visible=F("visible") + delta)
 
 
+def purge_idempotency_records(*, now=None) -> int:
+    """Forget Idempotency-Keys past their 24 hours (a key may then be used afresh)."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_WINDOW
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
 def _tasks():
     from videos import tasks
 

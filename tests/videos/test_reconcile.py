@@ -311,3 +311,19 @@ def test_reconcile_keeps_asking_about_a_timed_out_video_without_failing_it_again
     video.refresh_from_db()
     assert (video.status, video.failure_reason) == ("FAILED", "timeout")
     assert balance_of(funded_user).available == 100
+
+
+def test_reconcile_forgets_idempotency_keys_older_than_a_day(auth_client, funded_user, evolink):
+    from videos.models import IdempotencyRecord
+
+    for key in ("old", "new"):
+        response = auth_client.post(
+            "/api/v1/video/generate", SORA, format="json", headers={"Idempotency-Key": key}
+        )
+        assert response.status_code == 202
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+
+    output = reconcile()
+
+    assert output.endswith("forgot 1 idempotency keys older than 24 hours")
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

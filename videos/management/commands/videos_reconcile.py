@@ -1,12 +1,14 @@
 from django.core.management.base import BaseCommand
 
 from videos.reconcile import reconcile
+from videos.services import purge_idempotency_records
 
 
 class Command(BaseCommand):
     help = (
         "Ask providers about videos that have been quiet too long; fail those past "
-        "GENERATION_TIMEOUT without a verdict (their credits are released)."
+        "GENERATION_TIMEOUT without a verdict (their credits are released); forget "
+        "Idempotency-Keys older than 24 hours."
     )
 
     def add_arguments(self, parser):
@@ -21,3 +23,6 @@ class Command(BaseCommand):
             f"refreshed {len(report.refreshed)}, resubmitted {len(report.resubmitted)}, "
             f"timed out {len(report.timed_out)}"
         )
+        purged = purge_idempotency_records()
+        if purged:
+            self.stdout.write(f"forgot {purged} idempotency keys older than 24 hours")
