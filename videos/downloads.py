@@ -29,7 +29,6 @@ DEFAULT_MAX_BYTES = 500 * 1024 * 1024
 DEFAULT_TOTAL_TIMEOUT = 600.0  # seconds for the whole body: a slow drip must end too
 MAX_REDIRECTS = 3
 CHUNK_BYTES = 64 * 1024
-SPOOL_BYTES = 1024 * 1024  # beyond this the copy lives on disk, not in memory
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # WebM / Matroska
 SNIFF_BYTES = 12
@@ -191,11 +190,14 @@ def open_remote_video(url: str) -> Iterator[IO[bytes]]:
             declared = _declared_length(response)
             if declared is not None and declared > max_bytes:
                 raise _too_large(max_bytes)
-            with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-                _copy_body(response, spool, max_bytes)
+            # A named file on disk: bounded memory, and the caller can hand its path on
+            # (ffmpeg reads thumbnails from it) instead of copying it again.
+            with tempfile.NamedTemporaryFile(prefix="kensa-download-", suffix=".mp4") as local:
+                _copy_body(response, local, max_bytes)
                 response.close()  # the connection is not needed while the caller copies
-                spool.seek(0)
-                yield spool
+                local.flush()
+                local.seek(0)
+                yield local
         finally:
             response.close()
     finally:

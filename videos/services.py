@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from io import BytesIO
+from typing import IO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -336,13 +339,23 @@ def deliver_result(video_uuid: str, status: TaskStatus) -> None:
     _complete(video_uuid, video_file, thumbnail_file)
 
 
-def _copy_result(provider, url: str, video_uuid: str) -> tuple[str, str]:
-    # Spooled to a local file: bounded memory, and ffmpeg reads it for the thumbnail.
+@contextmanager
+def _on_local_disk(stream: IO[bytes]) -> Iterator[IO[bytes]]:
+    """The result as a file on local disk (ffmpeg reads the thumbnail from it): the
+    stream itself when it already is one, else a copy (bounded memory either way)."""
+    name = getattr(stream, "name", None)
+    if isinstance(name, str) and os.path.isfile(name):
+        yield stream
+        return
     with tempfile.NamedTemporaryFile(suffix=".mp4") as local:
-        with provider.open_result(url) as stream:
-            shutil.copyfileobj(stream, local, length=1024 * 1024)
+        shutil.copyfileobj(stream, local, length=1024 * 1024)
         local.flush()
         local.seek(0)
+        yield local
+
+
+def _copy_result(provider, url: str, video_uuid: str) -> tuple[str, str]:
+    with provider.open_result(url) as stream, _on_local_disk(stream) as local:
         video_file = storage.save(storage.video_name(video_uuid), local)
         try:
             thumbnail = thumbnail_jpeg(local.name)
