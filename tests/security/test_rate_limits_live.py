@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_auth_limit_holds_across_two_server_processes(tmp_path):
-    env = process_env(RATELIMIT_AUTH_IP="4/m", RATELIMIT_LOGIN_EMAIL="100/m")
+    env = process_env(RATELIMIT_AUTH_IP="4/h", RATELIMIT_LOGIN_EMAIL="100/m")
     with web_server(env, tmp_path) as first, web_server(env, tmp_path) as second:
         statuses: dict[str, list[int]] = {first: [], second: []}
         for attempt in range(10):
