@@ -66,6 +66,15 @@ def _lock_account(user_id: int) -> CreditAccount:
     return account
 
 
+def _lock_for_spending(user_id: int) -> tuple[CreditAccount, datetime]:
+    """Lock the account and write off what is past its date: such credits are not
+    spendable, even before the periodic job ran."""
+    account = _lock_account(user_id)
+    now = timezone.now()
+    _expire_packages(account, now)
+    return account, now
+
+
 def _record(
     account: CreditAccount,
     trans_type: str,
@@ -255,10 +264,7 @@ def hold(user: AbstractBaseUser, amount: int, reference: str) -> CreditHold:
     if not reference or len(reference) > MAX_REFERENCE_LENGTH:
         raise InvalidCreditsError(f"A hold reference (1 to {MAX_REFERENCE_LENGTH} characters) is required.")
     with transaction.atomic():
-        account = _lock_account(user.pk)
-        now = timezone.now()
-        # Credits past their date are not spendable, even before the periodic job ran.
-        _expire_packages(account, now)
+        account, now = _lock_for_spending(user.pk)
         if account.available < amount:
             raise InsufficientCreditsError(required=amount, available=account.available)
         try:
@@ -409,9 +415,7 @@ def adjust(
         return granted.entry
     deduction = -credits
     with transaction.atomic():
-        account = _lock_account(user.pk)
-        now = timezone.now()
-        _expire_packages(account, now)
+        account, now = _lock_for_spending(user.pk)
         if account.available < deduction:
             raise BalanceBelowZeroError(requested=deduction, available=account.available)
         for package, _taken in _draw(account, deduction, now):

@@ -8,7 +8,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
-from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -58,10 +57,6 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
         retry_after = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         return _respond(exc.status_code, exc.message, exc.code, headers=headers)
-    if isinstance(exc, Ratelimited):
-        return _respond(
-            429, "Too many requests; try again later.", "rate_limited", headers={"Retry-After": "60"}
-        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, RequestDataTooBig):

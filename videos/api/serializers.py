@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from kensa.api.fields import iso_utc
@@ -60,15 +61,19 @@ class VideoAcceptedOutputSerializer(serializers.ModelSerializer):
         fields = ["uuid", "status", "model", "creditsUsed", "createdAt", "duration", "aspectRatio", "quality"]
 
 
-class _MediaUrlsMixin(serializers.Serializer):
+class _VideoStateFields(serializers.Serializer):
+    """What the detail and the polling answer share: state, media links, dates."""
+
     videoUrl = serializers.SerializerMethodField()
     thumbnailUrl = serializers.SerializerMethodField()
+    errorMessage = serializers.SerializerMethodField()
+    creditsUsed = serializers.IntegerField(source="credits_used")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    completedAt = serializers.DateTimeField(source="completed_at")
 
     def _absolute(self, name: str) -> str | None:
         url = storage.url(name)
         if url and url.startswith("/"):
-            from django.conf import settings
-
             if settings.PUBLIC_BASE_URL:
                 return settings.PUBLIC_BASE_URL.rstrip("/") + url
             request = self.context.get("request")
@@ -81,16 +86,15 @@ class _MediaUrlsMixin(serializers.Serializer):
     def get_thumbnailUrl(self, video: Video) -> str | None:
         return self._absolute(video.thumbnail_file) if video.status == VideoStatus.COMPLETED else None
 
+    def get_errorMessage(self, video: Video) -> str | None:
+        return video.error_message or None
 
-class VideoOutputSerializer(_MediaUrlsMixin, serializers.ModelSerializer):
+
+class VideoOutputSerializer(_VideoStateFields, serializers.ModelSerializer):
     aspectRatio = serializers.CharField(source="aspect_ratio")
     startImageUrl = serializers.SerializerMethodField()
-    creditsUsed = serializers.IntegerField(source="credits_used")
     creditStatus = serializers.CharField(source="credit_status")
-    errorMessage = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
-    updatedAt = serializers.DateTimeField(source="updated_at")
-    completedAt = serializers.DateTimeField(source="completed_at")
 
     class Meta:
         model = Video
@@ -102,9 +106,6 @@ class VideoOutputSerializer(_MediaUrlsMixin, serializers.ModelSerializer):
 
     def get_startImageUrl(self, video: Video) -> str | None:
         return video.start_image_url or None
-
-    def get_errorMessage(self, video: Video) -> str | None:
-        return video.error_message or None
 
     def to_representation(self, video: Video) -> dict:
         # The list's hot path: the declared fields, built directly (kensa.api.fields).
@@ -129,21 +130,13 @@ class VideoOutputSerializer(_MediaUrlsMixin, serializers.ModelSerializer):
         }
 
 
-class VideoTaskOutputSerializer(_MediaUrlsMixin, serializers.ModelSerializer):
-    errorMessage = serializers.SerializerMethodField()
-    creditsUsed = serializers.IntegerField(source="credits_used")
-    updatedAt = serializers.DateTimeField(source="updated_at")
-    completedAt = serializers.DateTimeField(source="completed_at")
-
+class VideoTaskOutputSerializer(_VideoStateFields, serializers.ModelSerializer):
     class Meta:
         model = Video
         fields = [
             "uuid", "status", "progress", "videoUrl", "thumbnailUrl", "errorMessage", "creditsUsed",
             "updatedAt", "completedAt",
         ]  # fmt: skip
-
-    def get_errorMessage(self, video: Video) -> str | None:
-        return video.error_message or None
 
 
 class StaffVideoOutputSerializer(VideoOutputSerializer):
