@@ -5,6 +5,11 @@ the error envelope for each error status an operation can give, inferred from wh
 view declares (permissions, rate-limit rules, request body, path parameters). Views add
 ``@extend_schema`` only for what cannot be inferred: their serializers (they are
 ViewSets without ``serializer_class``) and domain errors such as 402 or 409.
+
+Examples live here too, so that views stay thin: a request body example per operation
+(``REQUEST_EXAMPLES``, by operationId) and an example value per parameter name
+(``PARAMETER_EXAMPLES``). Swagger UI's "Try it out" sends the first body example as it
+stands, so each one is a request the API accepts.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import permissions, serializers
 
 from kensa.api.pagination import MAX_PAGE_SIZE
@@ -74,6 +79,88 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Repeat the request with the same key (24 h) to get the first answer, charged once.",
 )
 
+EXAMPLE_VIDEO_UUID = "3f0b6c1e-8d2a-4e57-9c41-6a1d2b7e9f30"
+
+# Request bodies by operationId; the first is what Swagger UI fills in. They name the
+# seeded catalogue (modelconfig's data migration) and the quick start's demo login, so
+# "Try it out" works on a fresh `bin/run`.
+REQUEST_EXAMPLES: dict[str, list[OpenApiExample]] = {
+    "video_generate": [
+        OpenApiExample(
+            "sora2",
+            summary="Sora 2, 10 seconds, landscape",
+            value={
+                "prompt": "A red fox trotting through fresh snow at dawn, soft golden light",
+                "model": "sora-2",
+                "duration": 10,
+                "aspectRatio": "16:9",
+                "quality": "720p",
+            },
+            request_only=True,
+        ),
+    ],
+    "auth_signup": [
+        OpenApiExample(
+            "newAccount",
+            summary="A new account",
+            value={"email": "ada@example.com", "password": "analytical-engine-1843", "name": "Ada"},
+            request_only=True,
+        ),
+    ],
+    "auth_login": [
+        OpenApiExample(
+            "demoUser",
+            summary="The quick start's demo user",
+            value={"email": "demo@kensa.local", "password": "kensa-demo-1234"},
+            request_only=True,
+        ),
+    ],
+    "admin_credits_adjust_post": [
+        OpenApiExample(
+            "addCredits",
+            summary="Add 50 credits for a year",
+            value={
+                "user": "demo@kensa.local",
+                "credits": 50,
+                "remark": "Goodwill for a failed render",
+                "expiresInDays": 365,
+            },
+            request_only=True,
+        ),
+    ],
+    "video_callback_post": [
+        OpenApiExample(
+            "evolinkCompleted",
+            summary="EvoLink: task completed",
+            value={
+                "id": "task-unified-1767225600-4f2a9c1d",
+                "object": "video.generation.task",
+                "status": "completed",
+                "progress": 100,
+                "results": ["https://cdn.example.com/videos/4f2a9c1d.mp4"],
+            },
+            request_only=True,
+        ),
+    ],
+}
+
+# Parameters by name (query, path and header alike).
+PARAMETER_EXAMPLES: dict[str, Any] = {
+    "page": 1,
+    "pageSize": 20,
+    "status": "COMPLETED",
+    "model": "sora-2",
+    "user": "demo@kensa.local",
+    "type": "VIDEO_CONSUME",
+    "uuid": EXAMPLE_VIDEO_UUID,
+    "taskId": EXAMPLE_VIDEO_UUID,
+    "provider": "evolink",
+    "video": EXAMPLE_VIDEO_UUID,
+    "ts": 1767225600,
+    "sig": "9b1c3f7e2a4d6b8c0e1f3a5b7c9d1e2f4a6b8c0d2e4f6a8b0c1d3e5f7a9b1c3d",
+    "Idempotency-Key": "7d9f2c4e-5b1a-4e8c-9f3d-2a6b8c0e1f4a",
+}
+
 
 def error(description: str) -> OpenApiResponse:
     """An error response of ``@extend_schema(responses=...)``: the error envelope, described."""
@@ -101,6 +188,20 @@ class EnvelopeAutoSchema(AutoSchema):
         tokens = [t.replace("-", "_") for t in self._tokenize_path()] or ["root"]
         verb = getattr(self.view, "action", None) or self.method.lower()
         return "_".join(tokens if tokens[-1] == verb else [*tokens, verb])
+
+    def get_examples(self) -> list[OpenApiExample]:
+        declared = super().get_examples()
+        if any(not (e.response_only or e.parameter_only) for e in declared):
+            return declared
+        return [*declared, *REQUEST_EXAMPLES.get(self.get_operation_id(), [])]
+
+    def _get_parameters(self) -> list[dict]:
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            declared = "example" in parameter or "examples" in parameter
+            if not declared and parameter["name"] in PARAMETER_EXAMPLES:
+                parameter["example"] = PARAMETER_EXAMPLES[parameter["name"]]
+        return parameters
 
     def get_description(self) -> str:
         # The action's docstring, else the view's own (not one inherited from a mixin).

@@ -7,13 +7,19 @@ import os
 import re
 import subprocess
 import sys
-from urllib.parse import urlsplit
+import time
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
 
+from kensa.api.schema import EXAMPLE_VIDEO_UUID
+from tests.factories import UserFactory, VideoFactory, give_credits
 from tests.live import ROOT
+from videos.callbacks import callback_signature
+from videos.models import Video
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +222,210 @@ def test_spectacular_command_validates_without_warnings(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr and "Error" not in result.stderr, result.stderr
+
+
+# --- Examples: what Swagger UI's "Try it out" sends must be a request the API accepts. ---
+
+
+def _operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method in sorted(set(item) & HTTP_METHODS):
+            yield path, method, item[method]
+
+
+def _first_body_example(op: dict) -> dict:
+    examples = op["requestBody"]["content"]["application/json"]["examples"]
+    return next(iter(examples.values()))["value"]
+
+
+def _example_request(path: str, op: dict) -> tuple[str, dict, dict]:
+    """The URL, query and headers made of the operation's parameter examples."""
+    query, headers = {}, {}
+    for parameter in op.get("parameters", []):
+        value = parameter["example"]
+        if parameter["in"] == "path":
+            path = path.replace("{" + parameter["name"] + "}", str(value))
+        elif parameter["in"] == "query":
+            query[parameter["name"]] = value
+        elif parameter["in"] == "header":
+            headers["HTTP_" + parameter["name"].upper().replace("-", "_")] = str(value)
+    return path, query, headers
+
+
+def _send(client, path: str, method: str, op: dict, body: dict | None = None, **query_overrides):
+    url, query, headers = _example_request(path, op)
+    query.update(query_overrides)
+    if query:
+        url = f"{url}?{urlencode(query)}"
+    if body is None:
+        return getattr(client, method)(url, **headers)
+    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json", **headers)
+
+
+def test_every_request_body_has_an_example(schema):
+    for path, method, op in _operations(schema):
+        if "requestBody" in op:
+            examples = op["requestBody"]["content"]["application/json"].get("examples")
+            assert examples, (path, method)
+            assert all(isinstance(e["value"], dict) and e["value"] for e in examples.values()), (path, method)
+
+
+def test_every_parameter_has_an_example(schema):
+    for path, method, op in _operations(schema):
+        for parameter in op.get("parameters", []):
+            assert "example" in parameter, (path, method, parameter["name"])
+
+
+def test_parameter_examples_fit_their_schemas(schema):
+    for path, method, op in _operations(schema):
+        for parameter in op.get("parameters", []):
+            declared, value = parameter["schema"], parameter["example"]
+            if "enum" in declared:
+                assert value in declared["enum"], (path, method, parameter["name"])
+            if declared.get("type") == "integer":
+                assert isinstance(value, int), (path, method, parameter["name"])
+                assert declared.get("minimum", value) <= value <= declared.get("maximum", value)
+
+
+@pytest.fixture
+def example_owner(db):
+    """The user the examples name (the quick start's demo user): staff with every
+    permission, funded, owning a finished video with the example uuid."""
+    owner = UserFactory(
+        email="demo@kensa.local", username="demo@kensa.local", is_staff=True, is_superuser=True
+    )
+    give_credits(owner, 100)
+    VideoFactory(user=owner, uuid=EXAMPLE_VIDEO_UUID, model="sora-2", status="COMPLETED")
+    return owner
+
+
+@pytest.fixture
+def owner_client(example_owner):
+    api_client = APIClient()
+    api_client.force_login(example_owner)
+    return api_client
+
+
+def test_generate_default_example_starts_a_video(schema, funded_user, auth_client):
+    op = operation(schema, "/api/v1/video/generate", "post")
+    body = _first_body_example(op)
+
+    response = _send(auth_client, "/api/v1/video/generate", "post", op, body)
+
+    assert response.status_code == 202, response.content
+    envelope = response.json()
+    assert envelope["success"] is True
+    assert envelope["data"]["status"] == "PENDING"
+    assert {k: envelope["data"][k] for k in ("model", "duration", "aspectRatio", "quality")} == {
+        "model": body["model"],
+        "duration": body["duration"],
+        "aspectRatio": body["aspectRatio"],
+        "quality": body["quality"],
+    }
+    video = Video.objects.get(pk=envelope["data"]["uuid"])
+    assert video.user == funded_user and video.prompt == body["prompt"]
+
+
+def test_signup_example_creates_an_account(schema, client):
+    op = operation(schema, "/api/v1/auth/signup", "post")
+    body = _first_body_example(op)
+
+    response = _send(client, "/api/v1/auth/signup", "post", op, body)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["user"]["email"] == body["email"]
+
+
+def test_login_example_signs_in_its_user(schema, client):
+    op = operation(schema, "/api/v1/auth/login", "post")
+    body = _first_body_example(op)
+    UserFactory(email=body["email"], username=body["email"], password=body["password"])
+
+    response = _send(client, "/api/v1/auth/login", "post", op, body)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["user"]["email"] == body["email"]
+
+
+def test_adjust_example_adds_credits_to_its_user(schema, example_owner, owner_client):
+    op = operation(schema, "/api/v1/admin/credits/adjust", "post")
+    body = _first_body_example(op)
+    assert body["user"] == example_owner.email
+
+    response = _send(owner_client, "/api/v1/admin/credits/adjust", "post", op, body)
+
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["transaction"]["credits"] == body["credits"]
+    assert data["balance"]["available"] == 100 + body["credits"]
+
+
+def test_callback_example_body_is_read_when_its_url_is_signed(schema, client):
+    op = operation(schema, "/api/v1/video/callback/{provider}", "post")
+    url, query, _ = _example_request("/api/v1/video/callback/{provider}", op)
+    provider = url.rsplit("/", 1)[1]
+    now = int(time.time())
+    signature = callback_signature(provider, query["video"], now)
+
+    response = _send(
+        client,
+        "/api/v1/video/callback/{provider}",
+        "post",
+        op,
+        _first_body_example(op),
+        ts=now,
+        sig=signature,
+    )
+
+    # A readable, authentic delivery for a video we do not know: received and ignored.
+    assert response.status_code == 200, response.content
+    assert response.json() == {"success": True, "data": {"received": True, "outcome": "ignored"}}
+
+
+def test_unsigned_callback_example_is_refused_as_unsigned_not_as_invalid(schema, client):
+    op = operation(schema, "/api/v1/video/callback/{provider}", "post")
+
+    response = _send(client, "/api/v1/video/callback/{provider}", "post", op, _first_body_example(op))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_signature"
+
+
+BODY_EXAMPLE_TESTS = {
+    "video_generate": test_generate_default_example_starts_a_video,
+    "auth_signup": test_signup_example_creates_an_account,
+    "auth_login": test_login_example_signs_in_its_user,
+    "admin_credits_adjust_post": test_adjust_example_adds_credits_to_its_user,
+    "video_callback_post": test_callback_example_body_is_read_when_its_url_is_signed,
+}
+
+
+def test_every_body_example_is_tried_by_a_test(schema):
+    with_body = {op["operationId"] for _, _, op in _operations(schema) if "requestBody" in op}
+    assert with_body == set(BODY_EXAMPLE_TESTS)
+
+
+def _parameter_operations():
+    return [
+        (path, method)
+        for path, methods in sorted(EXPECTED_OPERATIONS.items())
+        for method in sorted(methods)
+        if path.startswith("/api/") and method in {"get", "delete"}
+    ]
+
+
+@pytest.mark.parametrize(("path", "method"), _parameter_operations())
+def test_parameter_examples_are_answered_with_success(schema, owner_client, path, method):
+    op = operation(schema, path, method)
+
+    response = _send(owner_client, path, method, op)
+
+    assert response.status_code == 200, (path, method, response.content)
+    assert response.json()["success"] is True
+
+
+@pytest.mark.parametrize("path", ["/api/v1/video/list", "/api/v1/admin/videos"])
+def test_list_filter_examples_find_the_example_video(schema, owner_client, path):
+    response = _send(owner_client, path, "get", operation(schema, path, "get"))
+
+    assert [v["uuid"] for v in response.json()["data"]["videos"]] == [EXAMPLE_VIDEO_UUID]
