@@ -7,6 +7,9 @@ calling exactly as the docs show (no token).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
@@ -19,7 +22,7 @@ User = get_user_model()
 
 REFUSED = {
     "success": False,
-    "error": "Cross-site request refused: send it from the same site or with an X-CSRFToken header.",
+    "error": "Cross-site request refused: send it from the same origin or with an X-CSRFToken header.",
     "code": "cross_site_refused",
 }
 CROSS_SITE = {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "https://evil.example"}
@@ -172,3 +175,49 @@ def test_cross_site_safe_method_is_not_refused(auth_client):
     response = auth_client.get("/api/v1/auth/session", **CROSS_SITE)
 
     assert response.status_code == 200
+
+
+# --- CSRF_TRUSTED_ORIGINS with wildcards mean what they mean to Django -----------------------
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://app.kensa.example",
+        "https://deep.app.kensa.example",
+        # Django's "*." also admits the domain itself (django.utils.http.is_same_domain).
+        "https://kensa.example",
+    ],
+)
+def test_origin_matching_a_wildcard_trusted_origin_passes(browser, user, settings, origin):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.kensa.example"]
+
+    response = _login(browser, HTTP_SEC_FETCH_SITE="cross-site", HTTP_ORIGIN=origin)
+
+    assert response.status_code == 200
+    assert _is_signed_in(browser)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://app.kensa.example",  # another scheme
+        "https://evilkensa.example",  # not a subdomain, just the same ending
+        "https://app.kensa.example.evil.example",
+        "https://app.kensa.example:8443",  # another port than the entry names
+    ],
+)
+def test_origin_outside_a_wildcard_trusted_origin_is_refused(browser, user, settings, origin):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.kensa.example"]
+
+    response = _login(browser, HTTP_SEC_FETCH_SITE="cross-site", HTTP_ORIGIN=origin)
+
+    assert response.status_code == 403
+    assert response.json() == REFUSED
+    assert not _is_signed_in(browser)
+
+
+def test_the_guard_uses_no_private_csrf_functions():
+    source = (Path(__file__).resolve().parents[2] / "kensa" / "api" / "middleware.py").read_text()
+
+    assert not re.search(r"csrf\._|_check_token_format|_does_token_match", source)

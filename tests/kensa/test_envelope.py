@@ -93,7 +93,7 @@ def test_refused_cross_site_request_answers_403(client):
     assert response.status_code == 403
     assert response.json() == {
         "success": False,
-        "error": "Cross-site request refused: send it from the same site or with an X-CSRFToken header.",
+        "error": "Cross-site request refused: send it from the same origin or with an X-CSRFToken header.",
         "code": "cross_site_refused",
     }
 

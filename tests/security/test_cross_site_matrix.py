@@ -28,7 +28,7 @@ User = get_user_model()
 
 REFUSED = {
     "success": False,
-    "error": "Cross-site request refused: send it from the same site or with an X-CSRFToken header.",
+    "error": "Cross-site request refused: send it from the same origin or with an X-CSRFToken header.",
     "code": "cross_site_refused",
 }
 CROSS_SITE = {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "https://evil.example"}
