@@ -61,7 +61,7 @@ def test_demo_video_completes_through_a_real_worker_and_downloads_as_mp4(stack, 
     reader = imageio_ffmpeg.read_frames(str(path))
     meta = next(reader)
     reader.close()
-    assert tuple(meta["size"]) == (360, 640)
+    assert tuple(meta["size"]) == (720, 1280)  # 9:16 at sora-2's 720p
     assert abs(meta["duration"] - 10) < 0.5
     history = session.get(f"{stack}/api/v1/credit/history", timeout=5).json()["data"]["transactions"]
     consumed = [t for t in history if t["transType"] == "VIDEO_CONSUME"]

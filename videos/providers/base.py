@@ -34,6 +34,7 @@ class GenerationRequest:
     quality: str
     start_image_url: str | None = None
     callback_url: str | None = None
+    with_audio: bool = False  # the model makes a soundtrack (the demo adds a tone)
 
 
 @dataclass(frozen=True)
