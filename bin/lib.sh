@@ -58,3 +58,21 @@ PY
     .venv/bin/python -m pip install --disable-pip-version-check -q -r "$file"
     echo "$digest" > "$stamp"
 }
+
+# Prints NAME from the environment, else from .env (parsed by django-environ, as
+# kensa/settings.py reads it, and only when KENSA_READ_ENV_FILE allows), else DEFAULT.
+# Needs .venv with the requirements installed.
+env_setting() {
+    .venv/bin/python - "$1" "$2" <<'PY'
+import os
+import sys
+
+import environ
+
+name, default = sys.argv[1], sys.argv[2]
+env = environ.Env()
+if env.bool("KENSA_READ_ENV_FILE", default=True) and os.path.exists(".env"):
+    env.read_env(".env")  # never overwrites a variable already in the environment
+print(os.environ.get(name) or default)
+PY
+}
