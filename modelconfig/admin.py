@@ -8,8 +8,8 @@ from modelconfig.pricing import price_table
 class AIModelAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "enabled", "sort_order", "provider", "supports_image_to_video", "prices"]
     list_editable = ["enabled", "sort_order"]
-    list_filter = ["enabled", "supports_image_to_video"]
-    search_fields = ["id", "name"]
+    list_filter = ["enabled", "provider", "supports_image_to_video"]
+    search_fields = ["id", "name", "provider"]
     readonly_fields = ["updated_at", "prices"]
 
     @admin.display(description="Credits (duration × quality)")
