@@ -15,7 +15,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from credits import selectors, services
-from credits.models import CreditAccount, CreditHold, CreditHoldAllocation, CreditPackage, CreditTransaction
+from credits.models import (
+    AdjustmentRequest,
+    CreditAccount,
+    CreditHold,
+    CreditHoldAllocation,
+    CreditPackage,
+    CreditTransaction,
+)
+from credits.permissions import may_adjust
 from kensa.errors import DomainError
 
 User = get_user_model()
@@ -33,14 +41,6 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-
-def can_adjust(request: HttpRequest) -> bool:
-    return (
-        request.user.is_active
-        and request.user.is_staff
-        and request.user.has_perm("credits.change_creditaccount")
-    )
 
 
 class AdjustmentForm(forms.Form):
@@ -90,7 +90,7 @@ class CreditAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ]
 
     def adjust_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
-        if not can_adjust(request):
+        if not may_adjust(request.user):
             raise PermissionDenied
         target = get_object_or_404(User, pk=user_id)
         form = AdjustmentForm(request.POST or None)
@@ -171,6 +171,13 @@ class CreditTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["trans_no", "reference", "user__email", "remark"]
     list_select_related = ["user", "actor"]
     date_hierarchy = "created_at"
+
+
+@admin.register(AdjustmentRequest)
+class AdjustmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["key", "actor", "entry", "created_at"]
+    search_fields = ["key", "actor__email", "entry__trans_no"]
+    list_select_related = ["actor", "entry"]
 
 
 class PackageInline(ReadOnlyAdminMixin, admin.TabularInline):

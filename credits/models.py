@@ -19,6 +19,8 @@ class TransType(models.TextChoices):
     VIDEO_CONSUME = "VIDEO_CONSUME", "Video generation"
     EXPIRED = "EXPIRED", "Expired"
     SYSTEM_ADJUST = "SYSTEM_ADJUST", "Staff adjustment"
+    # Credits a refund or dispute took back from the package it paid for (billing).
+    REFUND = "REFUND", "Refund"
 
 
 # Transaction types that bring credits in as a package.
@@ -185,3 +187,36 @@ class CreditTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trans_no} {self.trans_type} {self.credits:+d}"
+
+
+class AdjustmentRequest(models.Model):
+    """A staff adjustment sent with an ``Idempotency-Key``: what was asked and the first answer.
+
+    The unique (actor, key) pair is what makes a retried or parallel POST adjust once;
+    kept as long as the ledger entry it answered for (staff adjustments are few).
+    """
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    entry = models.OneToOneField(CreditTransaction, on_delete=models.CASCADE, related_name="+")
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "key"], name="credit_adjustment_actor_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.entry_id}"
+
+
+# Billing (products, orders, subscriptions) lives in credits.billing; its tables belong to this app.
+from credits.billing.models import (  # noqa: E402, F401
+    Order,
+    Payment,
+    ProcessedBillingEvent,
+    Product,
+    Subscription,
+)

@@ -4,7 +4,9 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from credits import services
 from credits.models import CreditPackage, TransType
@@ -43,3 +45,23 @@ def reference() -> str:
 def funded_user(user):
     give(user, 10)
     return user
+
+
+def allow_adjusting(user):
+    """Give a staff user the permission the admin's adjust form and the staff API ask for."""
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="credits", codename="change_creditaccount")
+    )
+    return user
+
+
+@pytest.fixture
+def adjuster(staff_user):
+    return allow_adjusting(staff_user)
+
+
+@pytest.fixture
+def adjuster_client(adjuster):
+    api_client = APIClient()
+    api_client.force_login(adjuster)
+    return api_client

@@ -7,10 +7,13 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from credits import services
-from credits.models import CreditTransaction
-from tests.credits.conftest import give
+from credits.models import AdjustmentRequest, CreditTransaction
+from credits.selectors import balance_of
+from tests.credits.conftest import allow_adjusting, give
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -183,12 +186,14 @@ def test_history_is_rate_limited(auth_client, user, settings):
 # --- staff adjust ----------------------------------------------------------------------------
 
 
-def test_staff_adjust_adds_credits_and_answers_entry_and_balance(staff_client, staff_user, user):
-    response = staff_client.post(ADJUST, {"user": user.pk, "credits": 5, "remark": "Goodwill"}, format="json")
+def test_staff_adjust_adds_credits_and_answers_entry_and_balance(adjuster_client, adjuster, user):
+    response = adjuster_client.post(
+        ADJUST, {"user": user.pk, "credits": 5, "remark": "Goodwill"}, format="json"
+    )
 
     assert response.status_code == 200
     entry = CreditTransaction.objects.get(user=user)
-    assert entry.actor == staff_user
+    assert entry.actor == adjuster
     assert response.json() == {
         "success": True,
         "data": {
@@ -199,10 +204,10 @@ def test_staff_adjust_adds_credits_and_answers_entry_and_balance(staff_client, s
     }
 
 
-def test_staff_adjust_finds_user_by_email_and_deducts(staff_client, user):
+def test_staff_adjust_finds_user_by_email_and_deducts(adjuster_client, user):
     give(user, 5)
 
-    response = staff_client.post(
+    response = adjuster_client.post(
         ADJUST, {"user": "ALICE@example.com", "credits": -2, "remark": "Chargeback"}, format="json"
     )
 
@@ -212,8 +217,8 @@ def test_staff_adjust_finds_user_by_email_and_deducts(staff_client, user):
     assert body["data"]["balance"] == {"available": 3, "frozen": 0, "used": 0, "total": 5}
 
 
-def test_staff_adjust_with_expiry_creates_expiring_package(staff_client, user):
-    response = staff_client.post(
+def test_staff_adjust_with_expiry_creates_expiring_package(adjuster_client, user):
+    response = adjuster_client.post(
         ADJUST, {"user": str(user.pk), "credits": 5, "remark": "Trial", "expiresInDays": 7}, format="json"
     )
 
@@ -221,10 +226,10 @@ def test_staff_adjust_with_expiry_creates_expiring_package(staff_client, user):
     assert CreditTransaction.objects.get(user=user).package.expires_at is not None
 
 
-def test_staff_adjust_refuses_deduction_below_zero(staff_client, user):
+def test_staff_adjust_refuses_deduction_below_zero(adjuster_client, user):
     give(user, 1)
 
-    response = staff_client.post(
+    response = adjuster_client.post(
         ADJUST, {"user": user.pk, "credits": -2, "remark": "Chargeback"}, format="json"
     )
 
@@ -256,8 +261,8 @@ def test_staff_adjust_refuses_deduction_below_zero(staff_client, user):
         ),
     ],
 )
-def test_staff_adjust_refuses_invalid_input(staff_client, user, body, fields):
-    response = staff_client.post(ADJUST, body, format="json")
+def test_staff_adjust_refuses_invalid_input(adjuster_client, user, body, fields):
+    response = adjuster_client.post(ADJUST, body, format="json")
 
     assert response.status_code == 400
     assert response.json() == {
@@ -270,8 +275,8 @@ def test_staff_adjust_refuses_invalid_input(staff_client, user, body, fields):
 
 
 @pytest.mark.parametrize("who", [999999, "nobody@example.com"])
-def test_staff_adjust_answers_404_for_unknown_user(staff_client, who):
-    response = staff_client.post(ADJUST, {"user": who, "credits": 3, "remark": "x"}, format="json")
+def test_staff_adjust_answers_404_for_unknown_user(adjuster_client, who):
+    response = adjuster_client.post(ADJUST, {"user": who, "credits": 3, "remark": "x"}, format="json")
 
     assert response.status_code == 404
     assert response.json() == {
@@ -335,3 +340,118 @@ def test_session_credits_show_held_and_used(auth_client, user):
     response = auth_client.get("/api/v1/auth/session")
 
     assert response.json()["data"]["credits"] == {"available": 5, "frozen": 2, "used": 3, "total": 10}
+
+
+PERMISSION_DENIED = {
+    "success": False,
+    "error": "You are not allowed to do this.",
+    "code": "permission_denied",
+}
+
+
+def test_staff_adjust_refuses_staff_without_the_adjust_permission(staff_client, user):
+    give(user, 5)
+
+    response = staff_client.post(ADJUST, {"user": user.pk, "credits": -3, "remark": "x"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == PERMISSION_DENIED
+    assert CreditTransaction.objects.filter(user=user).count() == 1  # the grant only
+    assert balance_of(user).available == 5
+    assert not AdjustmentRequest.objects.exists()
+
+
+# --- staff adjust: Idempotency-Key -----------------------------------------------------------
+
+
+def _adjust(client, key: str, **body):
+    body = {"user": body.pop("user"), "credits": 5, "remark": "Goodwill", **body}
+    return client.post(ADJUST, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_staff_adjust_retried_with_the_same_key_adjusts_once_and_answers_the_same(adjuster_client, user):
+    first = _adjust(adjuster_client, "adj-1", user=user.pk)
+    services.adjust(user, 2, remark="Someone else's adjustment in between")
+
+    retry = _adjust(adjuster_client, "adj-1", user=user.pk)
+
+    assert first.status_code == retry.status_code == 200
+    entry = CreditTransaction.objects.filter(user=user).earliest("id")
+    assert (
+        retry.json()
+        == first.json()
+        == {
+            "success": True,
+            "data": {
+                "user": {"id": user.pk, "email": "alice@example.com"},
+                "transaction": item(entry),
+                "balance": {"available": 5, "frozen": 0, "used": 0, "total": 5},
+            },
+        }
+    )
+    assert CreditTransaction.objects.filter(user=user).count() == 2
+    assert balance_of(user).available == 7
+
+
+def test_staff_adjust_refuses_a_key_reused_with_another_body(adjuster_client, user):
+    assert _adjust(adjuster_client, "adj-1", user=user.pk).status_code == 200
+
+    response = _adjust(adjuster_client, "adj-1", user=user.pk, credits=50)
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "success": False,
+        "error": "This Idempotency-Key was already used with a different request body.",
+        "code": "idempotency_key_reused",
+    }
+    assert balance_of(user).available == 5
+
+
+def test_staff_adjust_keys_are_per_staff_user(adjuster_client, user, other_user):
+    other_staff = allow_adjusting(
+        UserFactory(email="kim@example.com", username="kim@example.com", is_staff=True)
+    )
+    other_staff_client = APIClient()
+    other_staff_client.force_login(other_staff)
+
+    assert _adjust(adjuster_client, "adj-1", user=user.pk).status_code == 200
+    assert _adjust(other_staff_client, "adj-1", user=user.pk).status_code == 200
+
+    assert balance_of(user).available == 10
+
+
+def test_staff_adjust_without_a_key_adjusts_every_time(adjuster_client, user):
+    for _ in range(2):
+        assert (
+            adjuster_client.post(
+                ADJUST, {"user": user.pk, "credits": 5, "remark": "Goodwill"}, format="json"
+            ).status_code
+            == 200
+        )
+
+    assert balance_of(user).available == 10
+    assert not AdjustmentRequest.objects.exists()
+
+
+def test_staff_adjust_that_failed_can_be_retried_with_its_key(adjuster_client, user):
+    refused = _adjust(adjuster_client, "adj-1", user=user.pk, credits=-2)
+    give(user, 3)
+
+    retry = _adjust(adjuster_client, "adj-1", user=user.pk, credits=-2)
+
+    assert refused.status_code == 409
+    assert retry.status_code == 200
+    assert balance_of(user).available == 1
+
+
+def test_staff_adjust_refuses_a_key_longer_than_255_characters(adjuster_client, user):
+    response = _adjust(adjuster_client, "k" * 256, user=user.pk)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "error": "Invalid input: check Idempotency-Key.",
+        "code": "invalid_input",
+        "fields": {"Idempotency-Key": ["At most 255 characters."]},
+    }
+    assert not CreditTransaction.objects.exists()

@@ -16,12 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 from django.db.models import Sum
+from rest_framework.test import APIClient
 
 from credits import services
 from credits.errors import BalanceBelowZeroError, InsufficientCreditsError
 from credits.models import CreditHold, CreditPackage, CreditTransaction, HoldState, TransType
 from credits.selectors import Balance, balance_of, ledger_problems
-from tests.credits.conftest import give
+from tests.credits.conftest import allow_adjusting, give
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -162,3 +163,25 @@ def test_mixed_stress_run_keeps_the_ledger_consistent(db):
         assert ledger_sum == balance.available + balance.frozen
         assert balance.total == CreditPackage.objects.filter(user=user).aggregate(s=Sum("amount"))["s"]
         assert min(balance.available, balance.frozen) >= 0
+
+
+@pytest.mark.parametrize("credits", [5, -5], ids=["add", "deduct"])
+def test_parallel_retries_of_one_staff_adjustment_adjust_once(user, staff_user, credits):
+    give(user, 10)
+    allow_adjusting(staff_user)
+    body = {"user": user.pk, "credits": credits, "remark": "Goodwill"}
+
+    def retry() -> object:
+        client = APIClient()
+        client.force_login(staff_user)
+        return client.post(
+            "/api/v1/admin/credits/adjust", body, format="json", HTTP_IDEMPOTENCY_KEY="adj-parallel"
+        )
+
+    responses = in_parallel([retry for _ in range(8)])
+
+    assert [getattr(r, "status_code", r) for r in responses] == [200] * 8
+    assert all(r.json() == responses[0].json() for r in responses)  # every retry: the first answer
+    assert CreditTransaction.objects.filter(user=user, trans_type=TransType.SYSTEM_ADJUST).count() == 1
+    assert balance_of(user).available == 10 + credits
+    assert ledger_problems() == []

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import caches
+from rest_framework.test import APIClient
 
+from tests.credits.conftest import allow_adjusting
 from tests.factories import VideoFactory, give_credits
 
 # Nothing listens on port 1: connecting is refused at once.
@@ -71,3 +73,16 @@ def own_video(user, media_root):
 @pytest.fixture
 def others_video(other_user, media_root):
     return VideoFactory(user=other_user)
+
+
+@pytest.fixture
+def adjuster(staff_user):
+    """Staff who may adjust credits (the admin form's and the staff API's permission)."""
+    return allow_adjusting(staff_user)
+
+
+@pytest.fixture
+def adjuster_client(adjuster):
+    client = APIClient()
+    client.force_login(adjuster)
+    return client

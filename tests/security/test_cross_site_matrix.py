@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
+from tests.credits.conftest import allow_adjusting
 from tests.factories import PASSWORD, UserFactory, VideoFactory, give_credits
 from tests.security.conftest import assert_error
 from tests.videos.conftest import GENERATE_BODY
@@ -98,6 +99,8 @@ ENDPOINTS = {
 def world_for(db):
     def build(endpoint: Endpoint) -> World:
         signed_in = UserFactory(email="me@example.com", username="me@example.com", is_staff=endpoint.staff)
+        if endpoint.staff:
+            allow_adjusting(signed_in)
         give_credits(signed_in, 100)
         target = UserFactory(email="target@example.com", username="target@example.com")
         browser = APIClient(enforce_csrf_checks=True)

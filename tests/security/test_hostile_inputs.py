@@ -15,6 +15,7 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from tests.credits.conftest import allow_adjusting
 from tests.factories import PASSWORD, give_credits
 from tests.security.conftest import assert_envelope, assert_error
 from tests.videos.conftest import GENERATE_BODY
@@ -70,7 +71,9 @@ def clients(user, staff_user, other_user):
         client.force_login(who)
         return client
 
-    return SimpleNamespace(anon=APIClient, user=signed_in(), staff=signed_in(staff_user), signed_in=signed_in)
+    return SimpleNamespace(
+        anon=APIClient, user=signed_in(), staff=signed_in(allow_adjusting(staff_user)), signed_in=signed_in
+    )
 
 
 def _q(value: object) -> str:

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import caches
 
 from credits.selectors import balance_of
+from tests.credits.conftest import allow_adjusting
 from tests.factories import PASSWORD
 from tests.security.conftest import assert_error
 from tests.videos.conftest import GENERATE_BODY
@@ -205,8 +206,9 @@ def test_signed_in_endpoint_reports_the_read_allowance(settings, auth_client, me
 
 
 @pytest.mark.parametrize(("method", "url"), STAFF_READ_ENDPOINTS, ids=["admin videos", "admin adjust"])
-def test_staff_endpoint_reports_the_read_allowance(settings, staff_client, method, url):
+def test_staff_endpoint_reports_the_read_allowance(settings, staff_user, staff_client, method, url):
     settings.RATELIMIT_READ_USER = "5/h"
+    allow_adjusting(staff_user)
 
     first, second = (getattr(staff_client, method)(url, format="json") for _ in range(2))
 

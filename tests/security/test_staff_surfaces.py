@@ -81,8 +81,13 @@ def test_staff_videos_refuses_non_staff_with_403(auth_client, other_user):
     assert "bob@example.com" not in response.text
 
 
-def test_adjust_records_the_staff_author_in_the_ledger(staff_client, staff_user, other_user):
-    response = _adjust(staff_client)
+def test_adjust_refuses_staff_without_the_adjust_permission_with_403(staff_client, other_user):
+    assert_error(_adjust(staff_client), 403, "permission_denied")
+    assert not CreditTransaction.objects.exists()
+
+
+def test_adjust_records_the_staff_author_in_the_ledger(adjuster_client, adjuster, other_user):
+    response = _adjust(adjuster_client)
 
     assert response.status_code == 200
     entry = CreditTransaction.objects.get(user=other_user)
@@ -90,17 +95,17 @@ def test_adjust_records_the_staff_author_in_the_ledger(staff_client, staff_user,
         "SYSTEM_ADJUST",
         5,
         "goodwill",
-        staff_user,
+        adjuster,
     )
 
 
-def test_a_deduction_also_records_the_staff_author(staff_client, staff_user, other_user):
-    _adjust(staff_client, credits=5)
+def test_a_deduction_also_records_the_staff_author(adjuster_client, adjuster, other_user):
+    _adjust(adjuster_client, credits=5)
 
-    assert _adjust(staff_client, credits=-2, remark="chargeback").status_code == 200
+    assert _adjust(adjuster_client, credits=-2, remark="chargeback").status_code == 200
 
     entry = CreditTransaction.objects.filter(user=other_user).latest("id")
-    assert (entry.credits, entry.actor) == (-2, staff_user)
+    assert (entry.credits, entry.actor) == (-2, adjuster)
 
 
 # --- video admin actions leave a LogEntry -----------------------------------------------
