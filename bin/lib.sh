@@ -39,23 +39,25 @@ ensure_venv() {
     fi
 }
 
-# pip install -r <file> unless the requirement files are unchanged since the last install.
+# pip install -r <name>.txt, every version pinned by <name>.lock (transitive ones too),
+# unless no requirement or lock file changed since the last install.
 install_requirements() {
-    local file="$1" stamp=".venv/.kensa-${1//\//_}.sha256" digest
-    digest="$(.venv/bin/python - "$file" <<'PY'
+    local file="$1" lock="${1%.txt}.lock" stamp=".venv/.kensa-${1//\//_}.sha256" digest
+    digest="$(.venv/bin/python - <<'PY'
 import hashlib, pathlib, sys
 
 digest = hashlib.sha256(sys.version.encode())
-for name in sorted(pathlib.Path(".").glob("requirements*.txt")):
-    digest.update(name.name.encode() + b"\0" + name.read_bytes())
+root = pathlib.Path(".")
+for path in sorted([*root.glob("requirements*.txt"), *root.glob("requirements*.lock")]):
+    digest.update(path.name.encode() + b"\0" + path.read_bytes())
 print(digest.hexdigest())
 PY
 )"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
         return 0
     fi
-    echo "Installing $file into .venv"
-    .venv/bin/python -m pip install --disable-pip-version-check -q -r "$file"
+    echo "Installing $file (versions from $lock) into .venv"
+    .venv/bin/python -m pip install --disable-pip-version-check -q -r "$file" -c "$lock"
     echo "$digest" > "$stamp"
 }
 
