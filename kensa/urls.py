@@ -3,10 +3,16 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from kensa.api.auth import RateLimitedAdminLoginForm, admin_login
 from kensa.api.health import HealthView
 from kensa.api.views import api_not_found
 
+# Whichever route reaches the admin's login view, its form counts attempts first.
+admin.site.login_form = RateLimitedAdminLoginForm
+
 urlpatterns = [
+    # Before the admin's own routes: the same page, answering 429 when an attempt is refused.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("api/v1/", include("kensa.api.urls")),

@@ -1,10 +1,14 @@
-"""Session endpoints: csrf, signup, login, logout, session (SPEC §2)."""
+"""Session endpoints: csrf, signup, login, logout, session (SPEC §2); and the admin's login
+form, rate limited like the API login."""
 
 from __future__ import annotations
 
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate, get_user_model, login, logout, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
@@ -14,7 +18,16 @@ from rest_framework.response import Response
 from credits import selectors as credit_selectors
 from credits import services as credit_services
 from credits.api.serializers import BalanceOutputSerializer
-from kensa.api.ratelimits import AUTH_IP, LOGIN_EMAIL, READ_USER, RateLimitedMixin
+from kensa.api.ratelimits import (
+    ADMIN_LOGIN,
+    AUTH_IP,
+    LOGIN_EMAIL,
+    READ_USER,
+    RateLimitedError,
+    RateLimitedMixin,
+    RateLimitUnavailableError,
+    enforce,
+)
 from kensa.api.schema import error
 from kensa.errors import DomainError
 
@@ -135,3 +148,33 @@ class AuthViewSet(RateLimitedMixin, viewsets.ViewSet):
         if not request.user.is_authenticated:
             self.permission_denied(request)
         return Response(session_payload(request.user))
+
+
+# --- the admin's login form ----------------------------------------------------------------
+
+
+class RateLimitedAdminLoginForm(AdminAuthenticationForm):
+    """Counts the attempt before ``authenticate`` runs: a refused attempt never reaches the
+    password check, so it tells a guesser nothing and costs no hashing."""
+
+    refusal: RateLimitedError | RateLimitUnavailableError | None = None
+
+    def clean(self) -> dict:
+        try:
+            enforce(self.request, ADMIN_LOGIN)
+        except (RateLimitedError, RateLimitUnavailableError) as refusal:
+            self.refusal = refusal
+            raise DjangoValidationError(refusal.message, code=refusal.code) from None
+        return super().clean()
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login page; a refused attempt shows the form with the reason, as 429
+    (or 503 when the rate-limit cache is down) with ``Retry-After``."""
+    response = admin.site.login(request)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    refusal = getattr(form, "refusal", None)
+    if refusal is not None:
+        response.status_code = refusal.status_code
+        response["Retry-After"] = str(refusal.retry_after)
+    return response

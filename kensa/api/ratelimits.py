@@ -41,13 +41,22 @@ def user_key(group: str, request: Any) -> str | None:
     return str(user.pk) if user is not None and user.is_authenticated else None
 
 
-def email_key(group: str, request: Any) -> str | None:
-    data = getattr(request, "data", None)
-    email = data.get("email") if isinstance(data, dict) else None
-    if not isinstance(email, str) or not email.strip():
+def _login_name(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
         return None
     # The key is hashed as UTF-8: a lone surrogate must not reach it.
-    return email.strip().lower()[:254].encode("utf-8", "backslashreplace").decode()
+    return value.strip().lower()[:254].encode("utf-8", "backslashreplace").decode()
+
+
+def email_key(group: str, request: Any) -> str | None:
+    data = getattr(request, "data", None)
+    return _login_name(data.get("email") if isinstance(data, dict) else None)
+
+
+def admin_username_key(group: str, request: Any) -> str | None:
+    """The admin login form's username (an email here), normalised as ``email_key`` does:
+    both doors count against one allowance per account."""
+    return _login_name(request.POST.get("username"))
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,9 @@ READ_USER = Rule("read-user", user_key, "RATELIMIT_READ_USER")
 AUTH_IP = Rule("auth-ip", client_ip, "RATELIMIT_AUTH_IP", fail_open=False)
 LOGIN_EMAIL = Rule("login-email", email_key, "RATELIMIT_LOGIN_EMAIL", fail_open=False)
 CALLBACK_IP = Rule("callback-ip", client_ip, "RATELIMIT_CALLBACK_IP")
+# The admin's login form: the same groups and rates as the API login, so guesses at one
+# account (or from one address) are counted together whichever door they knock on.
+ADMIN_LOGIN = (AUTH_IP, Rule("login-email", admin_username_key, "RATELIMIT_LOGIN_EMAIL", fail_open=False))
 
 
 class RateLimitUnavailableError(DomainError):
