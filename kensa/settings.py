@@ -144,7 +144,9 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=STORAGE_BACKEND == "local")
+# Django serving MEDIA_URL is for development: in production (DEBUG off) a reverse proxy
+# or the bucket serves media, unless SERVE_MEDIA=true says otherwise explicitly.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG and STORAGE_BACKEND == "local")
 
 # Background work: django.tasks with the database backend by default; "rq" scales out
 # over Redis (workers started with `manage.py rqworker`).

@@ -14,6 +14,12 @@ from credits.selectors import balance_of
 User = get_user_model()
 
 
+@pytest.fixture(autouse=True)
+def _development(settings):
+    """The quick start is for a developer's machine: bin/run's .env sets DJANGO_DEBUG=true."""
+    settings.DEBUG = True
+
+
 def _quickstart(*args: str) -> str:
     out = StringIO()
     call_command("kensa_quickstart", *args, stdout=out)
@@ -104,6 +110,20 @@ def test_quickstart_rejects_invalid_email():
     with pytest.raises(CommandError, match="Not a valid email address"):
         _quickstart("--email", "not-an-email")
 
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_quickstart_refuses_to_run_when_debug_is_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError) as refused:
+        _quickstart()
+
+    assert str(refused.value) == (
+        "kensa_quickstart creates a demo superuser with a published password; "
+        "it runs only with DJANGO_DEBUG=true."
+    )
     assert not User.objects.exists()
 
 

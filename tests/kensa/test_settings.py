@@ -83,3 +83,72 @@ def test_env_example_lists_every_variable_settings_reads():
 
     assert read, "no env reads found: the pattern no longer matches settings.py"
     assert sorted(read - listed) == []
+
+
+# --- a refused configuration is one line on stderr, not a traceback --------------------------
+
+
+def _one_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_manage_py_without_secrets_says_so_in_one_line():
+    result = _run(["manage.py", "check"], _clean_env(DJANGO_DEBUG="false"))
+
+    assert result.returncode != 0
+    assert _one_line(result.stderr) == (
+        "Kensa configuration error: DJANGO_SECRET_KEY and AI_CALLBACK_SECRET must be set "
+        "when DJANGO_DEBUG is false."
+    )
+
+
+def test_manage_py_without_the_callback_secret_says_so_in_one_line():
+    env = _clean_env(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=secrets.token_urlsafe(50))
+
+    result = _run(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert _one_line(result.stderr) == (
+        "Kensa configuration error: AI_CALLBACK_SECRET must be set when DJANGO_DEBUG is false."
+    )
+
+
+@pytest.mark.parametrize("module", ["kensa.wsgi", "kensa.asgi"])
+def test_app_server_entry_point_without_secrets_says_so_in_one_line(module):
+    result = _run(["-c", f"import {module}"], _clean_env(DJANGO_DEBUG="false"))
+
+    # 4: gunicorn's "app failed to load", so it stops rather than respawning workers.
+    assert result.returncode == 4
+    assert _one_line(result.stderr).startswith("Kensa configuration error: DJANGO_SECRET_KEY and")
+
+
+# --- media: served by Django in development only, unless SERVE_MEDIA=true says so -------------
+
+MEDIA_PROBE = (
+    "import django; django.setup(); from django.conf import settings; from django.urls import resolve, "
+    "Resolver404\ntry:\n    resolve('/media/videos/a.mp4'); served = True\n"
+    "except Resolver404:\n    served = False\nprint(settings.SERVE_MEDIA, served)"
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"DJANGO_DEBUG": "false"}, "False False"),
+        ({"DJANGO_DEBUG": "false", "SERVE_MEDIA": "true"}, "True True"),
+        ({"DJANGO_DEBUG": "true"}, "True True"),
+        ({"DJANGO_DEBUG": "true", "SERVE_MEDIA": "false"}, "False False"),
+    ],
+    ids=["production", "production-opted-in", "debug", "debug-opted-out"],
+)
+def test_media_is_served_by_django_only_in_debug_or_when_asked(values, expected):
+    env = _clean_env(
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50), AI_CALLBACK_SECRET=secrets.token_urlsafe(32), **values
+    )
+
+    result = _run(["-c", MEDIA_PROBE], env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

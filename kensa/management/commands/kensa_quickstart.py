@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -38,6 +39,13 @@ class Command(BaseCommand):
     def handle(
         self, *args: object, email: str, password: str | None, site_url: str, **options: object
     ) -> None:
+        if not settings.DEBUG:
+            # A superuser whose password is printed (and documented) is for a developer's
+            # machine only; bin/run's .env sets DJANGO_DEBUG=true.
+            raise CommandError(
+                "kensa_quickstart creates a demo superuser with a published password; "
+                "it runs only with DJANGO_DEBUG=true."
+            )
         # The credits app is imported here so that `--help` works even on a broken database setup.
         from credits import services as credit_services
 
