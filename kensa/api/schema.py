@@ -128,6 +128,14 @@ REQUEST_EXAMPLES: dict[str, list[OpenApiExample]] = {
             request_only=True,
         ),
     ],
+    "credit_checkout_post": [
+        OpenApiExample(
+            "starterPack",
+            summary="The starter pack (open to everyone)",
+            value={"productId": "starter-pack"},
+            request_only=True,
+        ),
+    ],
     "video_callback_post": [
         OpenApiExample(
             "evolinkCompleted",
