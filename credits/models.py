@@ -19,6 +19,8 @@ class TransType(models.TextChoices):
     VIDEO_CONSUME = "VIDEO_CONSUME", "Video generation"
     EXPIRED = "EXPIRED", "Expired"
     SYSTEM_ADJUST = "SYSTEM_ADJUST", "Staff adjustment"
+    # Credits a refund or dispute took back from the package it paid for (billing).
+    REFUND = "REFUND", "Refund"
 
 
 # Transaction types that bring credits in as a package.
@@ -209,3 +211,12 @@ class AdjustmentRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.key} → {self.entry_id}"
 
+
+# Billing (products, orders, subscriptions) lives in credits.billing; its tables belong to this app.
+from credits.billing.models import (  # noqa: E402, F401
+    Order,
+    Payment,
+    ProcessedBillingEvent,
+    Product,
+    Subscription,
+)

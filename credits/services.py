@@ -252,6 +252,30 @@ def grant_new_user_credits(user: AbstractBaseUser) -> CreditPackage | None:
     )
 
 
+def revoke(order_no: str, credits: int, *, remark: str, actor: AbstractBaseUser | None = None) -> int:
+    """Take back up to ``credits`` unspent credits of the package ``order_no`` (a refund or
+    dispute), as one REFUND entry. Credits already spent, expired or frozen by a running
+    generation's hold stay where they are. Returns how many were taken (0 if none are left
+    or no package has this order number)."""
+    _require_amount(credits)
+    user_id = CreditPackage.objects.filter(order_no=order_no).values_list("user_id", flat=True).first()
+    if user_id is None:
+        return 0
+    with transaction.atomic():
+        account, now = _lock_for_spending(user_id)
+        # Read under the account lock: every change to a package takes that lock first.
+        package = CreditPackage.objects.get(order_no=order_no)
+        taken = min(credits, package.remaining)
+        if taken == 0:
+            return 0
+        package.remaining -= taken
+        package.save(update_fields=["remaining"])
+        account.available -= taken
+        _record(account, TransType.REFUND, -taken, now=now, package=package, remark=remark, actor=actor)
+        _save(account)
+    return taken
+
+
 # --- holds ---------------------------------------------------------------------------------
 
 

@@ -1,0 +1,6 @@
+"""Buying credits: products, orders, subscriptions and the payment providers (SPEC §10).
+
+Adapters in ``providers/`` talk to Stripe, Creem or the built-in demo and never touch the
+ORM; ``checkout`` starts purchases, ``events`` applies what the providers report, and
+every credit granted or taken back goes through the ledger (``credits.services``).
+"""
