@@ -1,7 +1,9 @@
 """The contract every AI video provider adapter implements.
 
 Adapters never touch the ORM: they take and return the frozen dataclasses below and
-raise ``ProviderError``. All outbound HTTP goes through ``videos.providers.http``.
+raise ``ProviderError``. Their API calls go through ``videos.providers.http``, result
+downloads through ``videos.downloads``; both use the outbound guard (``kensa.outbound``),
+whose ``OutboundError`` they turn into ``ProviderError``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
+
+from kensa.outbound import OutboundError
+from videos.downloads import open_remote_video
 
 
 class TaskState(enum.StrEnum):
@@ -107,7 +112,8 @@ class Provider(abc.ABC):
     @contextmanager
     def open_result(self, url: str) -> Iterator[IO[bytes]]:
         """Open a result for copying into our storage (remote providers: safe download)."""
-        from videos.downloads import open_remote_video
-
-        with open_remote_video(url) as stream:
-            yield stream
+        try:
+            with open_remote_video(url) as stream:
+                yield stream
+        except OutboundError as error:
+            raise ProviderError(error.message, retryable=error.retryable, code=error.code) from error

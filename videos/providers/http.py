@@ -1,28 +1,33 @@
-"""The one outbound HTTP seam for provider calls and result downloads.
+"""Provider API calls: JSON over the one outbound guard (``kensa.outbound``).
 
-Every request has explicit (connect, read) timeouts, and every ``requests`` failure is
-turned into a ``ProviderError`` whose ``retryable`` flag the generation flow acts on:
-timeouts, connection errors, 429 and 5xx may pass later; other 4xx never will.
+Every call has explicit (connect, read) timeouts and a whole-call deadline, connects only
+to the checked, pinned address and follows no redirect (it would carry our Bearer key
+elsewhere). Every failure becomes a ``ProviderError`` whose ``retryable`` flag the
+generation flow acts on: timeouts, connection errors, 429 and 5xx may pass later; other
+4xx never will.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 
+from kensa.outbound import OutboundError, fetch, split_timeout
 from videos.providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 10.0
-USER_AGENT = "Kensa/1.0 (+video generation backend)"
+# A provider's JSON answer is small; anything near this is not an answer we can use.
+MAX_ANSWER_BYTES = 10 * 1024 * 1024
 
 # Plain-language summaries of HTTP statuses; a vendor's own message is appended to them.
 STATUS_SUMMARIES: Mapping[int, str] = {
@@ -48,12 +53,7 @@ DetailReader = Callable[[Any], str | None]
 def http_timeout() -> tuple[float, float]:
     """(connect, read) seconds from ``PROVIDER_HTTP_TIMEOUT``: a number (read) or a pair."""
     configured = getattr(settings, "PROVIDER_HTTP_TIMEOUT", DEFAULT_READ_TIMEOUT)
-    if isinstance(configured, list | tuple):
-        connect, read = configured
-        return float(connect), float(read)
-    read = float(configured)
-    # A short read timeout (tests, impatient deployments) should not wait longer to connect.
-    return min(DEFAULT_CONNECT_TIMEOUT, read), read
+    return split_timeout(configured, connect_cap=DEFAULT_CONNECT_TIMEOUT)
 
 
 def sentence(summary: str, detail: str | None = None) -> str:
@@ -87,49 +87,48 @@ def status_error(status: int, detail: str | None = None) -> ProviderError:
     return ProviderError(sentence(summary, detail), retryable=is_retryable_status(status), code=str(status))
 
 
-@contextmanager
-def translated_errors() -> Iterator[None]:
-    """Turn ``requests`` failures raised inside the block into retryable ProviderErrors.
+# The guard's transport failures, in a provider's words.
+TRANSPORT_MESSAGES: Mapping[str, str] = {
+    "timeout": "The provider did not answer in time.",
+    "unreachable": "The provider could not be reached.",
+    "tls": "The provider's certificate could not be verified.",
+    "dns": "The provider's address could not be resolved.",
+    "request": "The request to the provider could not be sent.",
+}
 
-    Also wraps reads of a streamed body: a stall or reset mid-download surfaces there.
-    """
+
+def provider_error(error: OutboundError) -> ProviderError:
+    """The ProviderError for a failure of the outbound guard, keeping its code and flag."""
+    message = TRANSPORT_MESSAGES.get(error.code, error.message)
+    return ProviderError(message, retryable=error.retryable, code=error.code)
+
+
+def names_an_address(url: str) -> bool:
+    """Whether ``url``'s host is an IP address written out (no DNS answer to trust)."""
     try:
-        yield
-    except requests.Timeout as error:
-        logger.warning("provider HTTP timeout: %s", error)
-        raise ProviderError("The provider did not answer in time.", retryable=True, code="timeout") from error
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-        # Also a read timeout or a cut-off while iterating a streamed body (urllib3 wraps it).
-        logger.warning("provider HTTP connection error: %s", error)
-        raise ProviderError(
-            "The provider could not be reached.", retryable=True, code="unreachable"
-        ) from error
-    except requests.RequestException as error:
-        # Invalid URL, too many redirects, ...: retrying the same request cannot help.
-        logger.warning("provider HTTP request error: %s", error)
-        raise ProviderError(
-            "The request to the provider could not be sent.", retryable=False, code="request"
-        ) from error
-
-
-def new_session() -> requests.Session:
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    return session
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
+        ipaddress.ip_address(urlsplit(url).hostname or "")
     except ValueError:
+        return False
+    return True
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
         return None
 
 
 class ProviderHttpClient:
     """JSON in, JSON out, against one provider's base URL with its Bearer key.
 
-    Each request uses its own short-lived session: an adapter makes one or two calls per
-    unit of work, so pooling would buy nothing, and nothing is left open afterwards.
+    Each request uses its own short-lived pinned session: an adapter makes one or two
+    calls per unit of work, so pooling would buy nothing, and nothing is left open.
+
+    Private addresses are refused as for any outbound call, unless
+    ``REMOTE_ASSET_ALLOW_PRIVATE``, or the operator wrote an IP address into the base
+    URL: that address is configuration, not a DNS answer a third party controls (a
+    provider relay on the private network, the tests' loopback fakes).
     """
 
     def __init__(
@@ -144,6 +143,7 @@ class ProviderHttpClient:
         self.api_key = api_key
         self.error_hook = error_hook
         self.detail_reader = detail_reader
+        self.allow_private = names_an_address(self.base_url) or None  # None: the setting decides
 
     def get(self, path: str, *, params: Mapping[str, str] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -167,29 +167,29 @@ class ProviderHttpClient:
             )
         url = f"{self.base_url}{path}"
         headers = {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
-        with new_session() as session, translated_errors():
-            response = session.request(
+        connect, read = http_timeout()
+        try:
+            with fetch(
                 method,
                 url,
                 params=params,
                 json=payload,
                 headers=headers,
-                timeout=http_timeout(),
-                # A redirect would carry our Bearer key to wherever it points.
-                allow_redirects=False,
-            )
-        body = _json_or_none(response)
-        if not 200 <= response.status_code < 300:
-            logger.warning(
-                "provider %s %s answered HTTP %s: %.500s",
-                method,
-                url,
-                response.status_code,
-                response.text,
-            )
-            raise self._error_for(response.status_code, body)
+                timeout=(connect, read),
+                # The read timeout bounds the whole answer too, not only each wait.
+                total_timeout=connect + read,
+                allow_private=self.allow_private,
+            ) as answer:
+                status = answer.status_code
+                raw_body = answer.read(MAX_ANSWER_BYTES)
+        except OutboundError as error:
+            raise provider_error(error) from error
+        body = _json_or_none(raw_body)
+        if not 200 <= status < 300:
+            logger.warning("provider %s %s answered HTTP %s: %.500r", method, url, status, raw_body)
+            raise self._error_for(status, body)
         if body is None:
-            logger.warning("provider %s %s sent a non-JSON answer: %.500s", method, url, response.text)
+            logger.warning("provider %s %s sent a non-JSON answer: %.500r", method, url, raw_body)
             raise ProviderError(
                 "The provider sent an answer that could not be read.",
                 retryable=True,

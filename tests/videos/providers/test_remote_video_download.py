@@ -1,17 +1,26 @@
-"""open_remote_video: guarded, streamed, bounded downloads of provider results."""
+"""open_remote_video: guarded, streamed, bounded downloads of provider results.
+
+Where a download may connect (parsing, private addresses, pinning, redirects) is
+tests/kensa/test_outbound.py's subject; here: what a result must be, and that the
+whole download, however slow, ends within VIDEO_DOWNLOAD_TIMEOUT.
+"""
 
 from __future__ import annotations
 
-import ipaddress
+import threading
 import time
 import tracemalloc
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_address
 
 import pytest
 
-from tests.fakes.provider_server import sample_mp4
-from videos import downloads
-from videos.downloads import open_remote_video
-from videos.providers.base import ProviderError
+from kensa import outbound
+from kensa.outbound import OutboundError
+from tests.fakes.provider_server import MP4_HEAD, sample_mp4
+from videos.downloads import check_remote_url, open_remote_video
+from videos.providers.base import Provider, ProviderError
 
 pytestmark = pytest.mark.usefixtures("allow_private")
 
@@ -19,10 +28,41 @@ MB = 1024 * 1024
 WEBM_HEAD = b"\x1a\x45\xdf\xa3" + bytes(60)
 
 
-def download_error(url: str) -> ProviderError:
-    with pytest.raises(ProviderError) as raised, open_remote_video(url):
+def download_error(url: str) -> OutboundError:
+    with pytest.raises(OutboundError) as raised, open_remote_video(url):
         pass
     return raised.value
+
+
+class DripHandler(BaseHTTPRequestHandler):
+    """Answers with an MP4 body sent one byte every 0.5 s: no single wait is long."""
+
+    def do_GET(self) -> None:
+        body = MP4_HEAD + bytes(100)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:
+            time.sleep(0.5)
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return  # the download gave up, as it should
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def drip_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), DripHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/drip.mp4"
+    server.shutdown()
+    server.server_close()
 
 
 def test_a_result_is_downloaded_into_a_rewound_file(provider_server):
@@ -135,6 +175,19 @@ def test_a_download_slower_than_the_total_timeout_fails_retryably(provider_serve
     assert download_error(url).retryable is True
 
 
+def test_a_server_dripping_bytes_is_cut_off_at_the_download_timeout(drip_url, settings):
+    settings.VIDEO_DOWNLOAD_TIMEOUT = 2
+    settings.PROVIDER_HTTP_TIMEOUT = 10  # every single wait (0.5 s) is far inside it
+    started = time.monotonic()
+
+    error = download_error(drip_url)
+
+    elapsed = time.monotonic() - started
+    print(f"\ndrip cut off after {elapsed:.2f} s (VIDEO_DOWNLOAD_TIMEOUT=2)")
+    assert (error.retryable, error.code) == (True, "timeout")
+    assert elapsed < 2 + 2
+
+
 def test_a_redirect_is_followed(provider_server):
     with open_remote_video(provider_server.redirect_url("/files/moved.mp4")) as stream:
         assert stream.read(8)[4:8] == b"ftyp"
@@ -163,32 +216,53 @@ def test_a_loopback_address_is_refused_without_any_request(provider_server, sett
 
 def test_a_redirect_to_a_private_address_is_refused(provider_server, settings, monkeypatch):
     settings.REMOTE_ASSET_ALLOW_PRIVATE = False
-    # The first hop's host passes as public; the redirect names "localhost", which does not.
-    real_resolve = downloads.resolve_host
+    # "cdn.test" is the fake server, at an address let pass as public; the redirect
+    # names "internal.test", which resolves to another (private) loopback address.
+    addresses = {"cdn.test": "127.0.0.1", "internal.test": "127.0.0.2"}
+    monkeypatch.setattr(outbound, "resolve_host", lambda host, port: [ip_address(addresses[host])])
+    real_is_public = outbound.is_public_address
+    monkeypatch.setattr(
+        outbound, "is_public_address", lambda address: str(address) == "127.0.0.1" or real_is_public(address)
+    )
+    target = provider_server.file_url("result.mp4").replace("127.0.0.1", "internal.test")
+    start = provider_server.redirect_url(target).replace("127.0.0.1", "cdn.test", 1)
 
-    def resolve(host: str, port: int):
-        if host == "127.0.0.1":
-            return [ipaddress.ip_address("93.184.215.14")]
-        return real_resolve(host, port)
+    error = download_error(start)
 
-    monkeypatch.setattr(downloads, "resolve_host", resolve)
-    target = provider_server.file_url("result.mp4").replace("127.0.0.1", "localhost")
-
-    error = download_error(provider_server.redirect_url(target))
-
-    assert error.code == "refused"
+    assert (error.retryable, error.code) == (False, "refused")
+    assert len(provider_server.requests_to("/files/redirect")) == 1
     assert provider_server.requests_to("/files/result.mp4") == []
 
 
-@pytest.mark.parametrize(
-    "address",
-    ["10.0.0.5", "172.16.3.4", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1",
-     "0.0.0.0", "224.0.0.1", "240.0.0.1", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1"],
-)  # fmt: skip
-def test_non_public_addresses_are_recognised(address):
-    assert downloads.is_public_address(ipaddress.ip_address(address)) is False
+def test_check_remote_url_refuses_the_backslash_form(settings):
+    settings.REMOTE_ASSET_ALLOW_PRIVATE = True
+
+    with pytest.raises(OutboundError) as raised:
+        check_remote_url("http://127.0.0.1:8080\\@example.com/v.mp4")
+
+    assert raised.value.code == "refused"
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111"])
-def test_public_addresses_are_recognised(address):
-    assert downloads.is_public_address(ipaddress.ip_address(address)) is True
+class RemoteProvider(Provider):
+    key = "remote"
+
+    def submit(self, request):  # pragma: no cover - not used here
+        raise NotImplementedError
+
+    def query(self, task_id, request):  # pragma: no cover - not used here
+        raise NotImplementedError
+
+
+def test_a_provider_opening_a_result_reports_a_failed_download_as_a_provider_error(provider_server):
+    url = provider_server.set_file("gone.mp4", b"expired", "text/plain", status=404)
+
+    with pytest.raises(ProviderError) as raised, RemoteProvider().open_result(url):
+        pass
+
+    assert (raised.value.retryable, raised.value.code) == (False, "404")
+    assert raised.value.message == "The video file could not be downloaded (HTTP 404)."
+
+
+def test_a_provider_opening_a_result_yields_the_downloaded_file(provider_server):
+    with RemoteProvider().open_result(provider_server.file_url("result.mp4")) as stream:
+        assert stream.read() == sample_mp4()
