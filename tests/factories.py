@@ -52,7 +52,7 @@ class VideoFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         video = super()._create(model_class, *args, **kwargs)
         if video.deleted_at is None:
-            from videos.services import count_visible
+            from videos.transitions import count_visible
 
             count_visible(video.user_id, +1)  # as start_generation does
         return video

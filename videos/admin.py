@@ -17,9 +17,11 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from modelconfig.models import AIModel
-from videos import services, storage, tasks
+from videos import storage
 from videos.models import FailureReason, IdempotencyRecord, Video, VideoStatus
 from videos.providers import provider_keys
+from videos.refresh import request_refresh
+from videos.transitions import fail_video
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +200,7 @@ class VideoAdmin(admin.ModelAdmin):
     def refresh_from_provider(self, request, queryset):
         queued = 0
         for video in queryset:
-            if tasks.request_refresh(str(video.pk), force=True):
+            if request_refresh(str(video.pk), force=True):
                 queued += 1
                 self.log_change(request, video, "Queued a refresh from the provider.")
         self.message_user(request, f"Queued a provider refresh for {queued} videos.", messages.SUCCESS)
@@ -208,7 +210,7 @@ class VideoAdmin(admin.ModelAdmin):
         failed = 0
         message = f"Stopped by staff ({request.user.email}); your credits were returned."
         for video in queryset:
-            if services.fail_video(str(video.pk), message, FailureReason.STAFF):
+            if fail_video(str(video.pk), message, FailureReason.STAFF):
                 failed += 1
                 self.log_change(request, video, "Failed the video and released its credits.")
         self.message_user(request, f"Failed {failed} videos and released their credits.", messages.SUCCESS)

@@ -20,15 +20,24 @@ def callback_signature(provider: str, video_uuid: str, timestamp: int) -> str:
 
 
 def callback_url(provider: str, video_uuid: str, *, now: float | None = None) -> str | None:
-    """The URL a provider should call back, or None when no public base URL is set."""
+    """The URL a provider should call back, or None when no public base URL is set.
+
+    AI_CALLBACK_URL is the site's public origin (``https://kensa.example``) or, as the
+    README shows it, the callback base (``https://kensa.example/api/v1/video/callback``):
+    the route's own path is never repeated.
+    """
     base = settings.AI_CALLBACK_URL.rstrip("/")
     if not base:
         return None
+    path = reverse("video-callback", kwargs={"provider": provider})
+    callback_base = path.rsplit("/", 1)[0]  # /api/v1/video/callback
+    if base.endswith(callback_base):
+        base = base.removesuffix(callback_base)
     timestamp = int(now if now is not None else time.time())
     query = urlencode(
         {"video": video_uuid, "ts": timestamp, "sig": callback_signature(provider, video_uuid, timestamp)}
     )
-    return f"{base}{reverse('video-callback', kwargs={'provider': provider})}?{query}"
+    return f"{base}{path}?{query}"
 
 
 def verify_callback(

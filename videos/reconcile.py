@@ -1,4 +1,4 @@
-"""The reconciler: callbacks get lost, so quiet videos are asked about periodically."""
+"""The reconciler: callbacks get lost, so videos not heard from are asked about periodically."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from videos import services, tasks
 from videos.models import FailureReason, Video, VideoStatus
+from videos.refresh import refresh_from_provider, request_refresh
 from videos.selectors import videos_to_reconcile
+from videos.submission import enqueue_submission
+from videos.transitions import fail_video
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ class ReconcileReport:
 
 
 def reconcile(*, now=None, limit: int = 500, inline: bool = False) -> ReconcileReport:
-    """Look at every quiet video once.
+    """Look once at every video not heard from for VIDEO_QUIET_AFTER.
 
     ``inline`` runs the provider queries in this process (the management command's
     ``--inline``); otherwise they are queued for the worker.
@@ -43,18 +45,21 @@ def reconcile(*, now=None, limit: int = 500, inline: bool = False) -> ReconcileR
         if not video.provider_task_id:
             if video.created_at < deadline:
                 message = "The provider could not be reached in time; your credits were returned."
-                if services.fail_video(uuid, message, FailureReason.TIMEOUT):
+                if fail_video(uuid, message, FailureReason.TIMEOUT):
                     report.timed_out.append(uuid)
             elif video.status == VideoStatus.PENDING and video.updated_at < lost_submission:
                 # Marked, so the next rounds wait another while before trying again.
                 Video.objects.filter(pk=uuid, status=VideoStatus.PENDING).update(updated_at=now)
-                tasks.enqueue_submission(uuid, attempt=video.submit_attempts + 1)
+                enqueue_submission(uuid, attempt=video.submit_attempts + 1)
                 report.resubmitted.append(uuid)
             continue
         final = video.status != VideoStatus.FAILED and video.created_at < deadline
+        if video.status == VideoStatus.FAILED:
+            # Timed out: asking moves updated_at, which spaces out the next question.
+            Video.objects.filter(pk=uuid, status=VideoStatus.FAILED).update(updated_at=now)
         if inline:
-            services.refresh_from_provider(uuid, final=final)
+            refresh_from_provider(uuid, final=final)
         else:
-            tasks.request_refresh(uuid, final=final)
+            request_refresh(uuid, final=final)
         (report.timed_out if final else report.refreshed).append(uuid)
     return report

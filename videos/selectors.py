@@ -6,7 +6,7 @@ import uuid as uuid_lib
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.utils import timezone
 
 from videos.errors import VideoNotFoundError
@@ -76,20 +76,69 @@ def is_quiet(video: Video, *, now=None) -> bool:
     return now - last >= timedelta(seconds=settings.VIDEO_QUIET_AFTER)
 
 
+def may_hear_from_provider(video: Video) -> bool:
+    """Whether a provider's answer can still change the video."""
+    if video.deleted_at or not video.provider_task_id:
+        return False
+    if video.status == VideoStatus.FAILED:
+        return video.failure_reason == FailureReason.TIMEOUT  # a late success is still delivered
+    return video.status != VideoStatus.COMPLETED
+
+
+def callback_refusal(video_uuid: uuid_lib.UUID, task_id: str) -> str | None:
+    """Why a provider's callback about ``task_id`` needs no refresh, or None if it does."""
+    video = (
+        Video.objects.filter(pk=video_uuid)
+        .only("uuid", "status", "failure_reason", "provider_task_id")
+        .first()
+    )
+    if video is None:
+        return "unknown video"
+    if video.provider_task_id and video.provider_task_id != task_id:
+        return "task id does not match the video's task"
+    if video.is_terminal and video.failure_reason != FailureReason.TIMEOUT:
+        return "video already finished"
+    if not video.provider_task_id:
+        # Our submission has not recorded the task id yet; the reconciler asks later.
+        return "video not yet submitted"
+    return None
+
+
+def late_recheck_floor() -> timedelta:
+    """The shortest wait between two questions about a timed-out video."""
+    return timedelta(seconds=max(settings.VIDEO_QUIET_AFTER, 300))
+
+
 def videos_to_reconcile(*, now=None) -> tuple[QuerySet[Video], QuerySet[Video]]:
     """Unfinished videos that have been quiet, and timed-out ones whose result may still come.
 
     Two lists, so that the second (which no answer but a verdict shortens) never crowds
-    out the first.
+    out the first. A timed-out video is asked with a back-off: again once the time since
+    it was last asked (``updated_at``, which the reconciler moves) is as long as the time
+    from its timeout to that question — a handful of queries over its 24 hours.
     """
     now = now or timezone.now()
     quiet_since = now - timedelta(seconds=settings.VIDEO_QUIET_AFTER)
-    late_window = now - timedelta(seconds=settings.GENERATION_TIMEOUT) - timedelta(hours=24)
+    timeout = timedelta(seconds=settings.GENERATION_TIMEOUT)
+    late_window = now - timeout - timedelta(hours=24)
     active = Video.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lt=quiet_since)
-    late = Video.objects.filter(
-        status=VideoStatus.FAILED,
-        failure_reason=FailureReason.TIMEOUT,
-        created_at__gte=late_window,
-        updated_at__lt=quiet_since,
-    ).exclude(provider_task_id="")
+    late = (
+        Video.objects.filter(
+            status=VideoStatus.FAILED,
+            failure_reason=FailureReason.TIMEOUT,
+            deleted_at__isnull=True,
+            created_at__gte=late_window,
+            updated_at__lt=now - late_recheck_floor(),
+        )
+        .exclude(provider_task_id="")
+        .alias(
+            asked_after_timeout=ExpressionWrapper(
+                F("updated_at") - F("created_at") - Value(timeout), output_field=DurationField()
+            ),
+            since_asked=ExpressionWrapper(
+                Value(now, output_field=DateTimeField()) - F("updated_at"), output_field=DurationField()
+            ),
+        )
+        .filter(asked_after_timeout__lte=F("since_asked"))
+    )
     return active.order_by("updated_at"), late.order_by("updated_at")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import IO
 
 from django.core.files import File
@@ -11,18 +12,18 @@ from django.core.files.storage import default_storage
 logger = logging.getLogger(__name__)
 
 
+# Every copy writes under a name of its own: a copy that lost its lease (or crashed) never
+# overwrites or removes the file a COMPLETED video points to.
 def video_name(video_uuid: str) -> str:
-    return f"videos/{video_uuid}.mp4"
+    return f"videos/{video_uuid}-{secrets.token_hex(4)}.mp4"
 
 
 def thumbnail_name(video_uuid: str) -> str:
-    return f"thumbnails/{video_uuid}.jpg"
+    return f"thumbnails/{video_uuid}-{secrets.token_hex(4)}.jpg"
 
 
 def save(name: str, stream: IO[bytes]) -> str:
-    """Store ``stream`` under ``name`` (replacing a partial copy from a crashed attempt)."""
-    if default_storage.exists(name):
-        default_storage.delete(name)
+    """Store ``stream`` under ``name``, or a free variant of it; returns the name used."""
     return default_storage.save(name, File(stream, name=name.rsplit("/", 1)[-1]))
 
 

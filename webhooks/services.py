@@ -1,7 +1,8 @@
 """Provider callbacks: store raw, authenticate, then hand the video a status refresh.
 
 The callback is a trigger, not the truth: processing never trusts the body's verdict;
-it queues a query of the provider, whose answer decides (videos.services).
+it queues a query of the provider, whose answer decides (``videos.refresh``). Which
+videos want one is the videos app's rule (``videos.selectors.callback_refusal``).
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from kensa.errors import DomainError
-from videos import tasks as video_tasks
 from videos.callbacks import verify_callback
-from videos.models import FailureReason, Video
 from videos.providers import get_provider
 from videos.providers.base import ProviderError
+from videos.refresh import request_refresh
+from videos.selectors import callback_refusal
 from webhooks.models import DeliveryOutcome, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -109,20 +113,27 @@ def _process(delivery: WebhookDelivery) -> WebhookDelivery:
         video_pk = uuid.UUID(params["video"])
     except ValueError:
         return _finish(delivery, DeliveryOutcome.IGNORED, "unknown video")
-    video = (
-        Video.objects.filter(pk=video_pk).only("uuid", "status", "failure_reason", "provider_task_id").first()
-    )
-    if video is None:
-        return _finish(delivery, DeliveryOutcome.IGNORED, "unknown video")
-    if video.provider_task_id and video.provider_task_id != info.task_id:
-        return _finish(delivery, DeliveryOutcome.IGNORED, "task id does not match the video's task")
-    if video.is_terminal and video.failure_reason != FailureReason.TIMEOUT:
-        return _finish(delivery, DeliveryOutcome.IGNORED, "video already finished")
-    if not video.provider_task_id:
-        # Our submission has not recorded the task id yet; the reconciler asks later.
-        return _finish(delivery, DeliveryOutcome.IGNORED, "video not yet submitted")
-    video_tasks.request_refresh(str(video.uuid), force=True)
+    if refusal := callback_refusal(video_pk, info.task_id):
+        return _finish(delivery, DeliveryOutcome.IGNORED, refusal)
+    if _already_acted_on(delivery, video_pk):
+        # A replayed signed URL must not buy a provider query each time it is sent.
+        return _finish(delivery, DeliveryOutcome.IGNORED, "same body as a delivery already processed")
+    request_refresh(str(video_pk), force=True)
     return _finish(delivery, DeliveryOutcome.QUEUED)
+
+
+def _already_acted_on(delivery: WebhookDelivery, video_pk: uuid.UUID) -> bool:
+    """An earlier delivery with this body queued a refresh of this video."""
+    return (
+        WebhookDelivery.objects.filter(
+            video_uuid=str(video_pk),
+            provider=delivery.provider,
+            outcome=DeliveryOutcome.QUEUED,
+            body=delivery.body,
+        )
+        .exclude(pk=delivery.pk)
+        .exists()
+    )
 
 
 def reprocess(delivery: WebhookDelivery) -> WebhookDelivery:
@@ -130,3 +141,21 @@ def reprocess(delivery: WebhookDelivery) -> WebhookDelivery:
         return process_delivery(delivery)
     except DomainError:
         return delivery
+
+
+# Rejected deliveries (no or a bad signature) can be sent by anyone: kept only for a look.
+REJECTED_RETENTION = timedelta(days=1)
+
+
+def purge_deliveries(*, now: datetime | None = None) -> int:
+    """Delete deliveries past WEBHOOK_RETENTION_DAYS (default 30), rejected ones after a day.
+
+    Returns how many were deleted.
+    """
+    now = now or timezone.now()
+    retention = timedelta(days=getattr(settings, "WEBHOOK_RETENTION_DAYS", 30))
+    deleted, _ = WebhookDelivery.objects.filter(
+        Q(received_at__lt=now - retention)
+        | Q(outcome=DeliveryOutcome.REJECTED, received_at__lt=now - min(retention, REJECTED_RETENTION))
+    ).delete()
+    return deleted

@@ -130,21 +130,29 @@ def test_quickstart_refuses_to_run_when_debug_is_off(settings):
 SCHEDULER_CALL_COMMAND = "kensa.management.commands.kensa_scheduler.call_command"
 
 
-def test_scheduler_once_runs_both_jobs():
+def test_scheduler_once_runs_every_job():
     with mock.patch(SCHEDULER_CALL_COMMAND) as job:
         call_command("kensa_scheduler", "--once")
 
-    assert job.call_args_list == [mock.call("videos_reconcile"), mock.call("credits_expire")]
+    assert job.call_args_list == [
+        mock.call("videos_reconcile"),
+        mock.call("credits_expire"),
+        mock.call("webhooks_purge"),
+    ]
 
 
-def test_scheduler_once_runs_second_job_when_first_raises_and_exits_non_zero():
+def test_scheduler_once_runs_the_other_jobs_when_the_first_raises_and_exits_non_zero():
     with (
-        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("provider down"), None]) as job,
+        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("provider down"), None, None]) as job,
         pytest.raises(CommandError, match="videos_reconcile"),
     ):
         call_command("kensa_scheduler", "--once")
 
-    assert job.call_args_list == [mock.call("videos_reconcile"), mock.call("credits_expire")]
+    assert job.call_args_list == [
+        mock.call("videos_reconcile"),
+        mock.call("credits_expire"),
+        mock.call("webhooks_purge"),
+    ]
 
 
 def test_scheduler_loop_survives_a_failing_round():
@@ -156,7 +164,7 @@ def test_scheduler_loop_survives_a_failing_round():
             raise KeyboardInterrupt
 
     with (
-        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("db gone"), None, None, None]) as job,
+        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("db gone"), *[None] * 5]) as job,
         mock.patch("kensa.management.commands.kensa_scheduler.time.sleep", side_effect=stop_after_two_rounds),
         mock.patch("kensa.management.commands.kensa_scheduler.close_old_connections") as close_connections,
     ):
@@ -165,8 +173,10 @@ def test_scheduler_loop_survives_a_failing_round():
     assert [c.args[0] for c in job.call_args_list] == [
         "videos_reconcile",
         "credits_expire",
+        "webhooks_purge",
         "videos_reconcile",
         "credits_expire",
+        "webhooks_purge",
     ]
     assert all(0 <= s <= 7 for s in sleeps)
     assert close_connections.call_count == 2

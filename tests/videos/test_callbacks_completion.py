@@ -185,7 +185,8 @@ def test_completed_video_is_served_by_the_api(auth_client, funded_user, evolink,
         "CONSUMED",
         None,
     )
-    assert data["videoUrl"].endswith(f"videos/{video.uuid}.mp4")
+    assert data["videoUrl"].startswith(f"http://testserver/media/videos/{video.uuid}-")
+    assert data["videoUrl"].endswith(".mp4")
 
 
 def test_callback_reporting_failure_fails_the_video_and_releases_the_hold(

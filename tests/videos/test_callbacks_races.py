@@ -13,11 +13,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from credits.selectors import balance_of, hold_state, ledger_problems
+from tests.videos.storages import BreakableStorage
 from tests.webhooks.support import (
     EVOLINK,
     consumed,
@@ -28,10 +29,11 @@ from tests.webhooks.support import (
     run_together,
     status_queries,
 )
-from videos import services
+from videos.delivery import deliver_result
 from videos.models import Video
 from videos.providers.base import TaskState, TaskStatus
 from videos.reconcile import reconcile
+from videos.refresh import refresh_from_provider
 from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -157,7 +159,7 @@ def test_refresh_racing_the_reconciler_completes_once(auth_client, funded_user, 
         videos.append(video)
         evolink.complete(video.provider_task_id, callback=False)
         run_together(
-            lambda uuid=str(video.uuid): services.refresh_from_provider(uuid),
+            lambda uuid=str(video.uuid): refresh_from_provider(uuid),
             lambda: reconcile(inline=True),
         )
 
@@ -226,14 +228,14 @@ def test_a_copy_finishing_after_its_lease_expired_keeps_the_stored_file(auth_cli
 
         def first_copier():
             try:
-                services.deliver_result(uuid, slow)
+                deliver_result(uuid, slow)
             finally:
                 connection.close()
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             stalled = pool.submit(first_copier)
             wait_until(lambda: Video.objects.get(pk=uuid).upload_attempts == 1)
-            services.deliver_result(uuid, fast)
+            deliver_result(uuid, fast)
             stalled.result(timeout=30)
 
     video.refresh_from_db()
@@ -247,3 +249,88 @@ def wait_until(condition, timeout: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.01)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_late_copy_whose_save_fails_keeps_the_completed_videos_files(auth_client, funded_user, settings):
+    # The stale copy reaches storage after the winner completed, and its save fails: the
+    # file the COMPLETED row points to (and the user paid for) must survive.
+    settings.UPLOAD_LEASE_SECONDS = 0
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "tests.videos.storages.BreakableStorage"},
+    }
+    with fake_provider(settings, EVOLINK, slow_seconds=1) as server:
+        video = generate(auth_client)
+        uuid = str(video.uuid)
+        server.complete(video.provider_task_id, callback=False)
+        fast = TaskStatus(
+            video.provider_task_id, TaskState.SUCCEEDED, result_urls=(server.file_url("a.mp4"),)
+        )
+        slow = TaskStatus(video.provider_task_id, TaskState.SUCCEEDED, result_urls=(server.slow_body_url,))
+
+        def stale_copier():
+            try:
+                deliver_result(uuid, slow)
+            finally:
+                connection.close()
+
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                stalled = pool.submit(stale_copier)
+                wait_until(lambda: Video.objects.get(pk=uuid).upload_attempts == 1)
+                deliver_result(uuid, fast)
+                assert Video.objects.get(pk=uuid).status == "COMPLETED"
+                BreakableStorage.broken = True
+                stalled.result(timeout=30)
+        finally:
+            BreakableStorage.broken = False
+
+    video.refresh_from_db()
+    assert (video.status, video.credit_status) == ("COMPLETED", "CONSUMED")
+    assert default_storage.exists(video.video_file)
+    assert default_storage.exists(video.thumbnail_file)
+    assert consumed(funded_user) == [(-2, uuid)]
+
+
+def lock_waiters() -> int:
+    """Connections of this test database waiting for a lock (a row lock, here)."""
+    with connection.cursor() as cursor:
+        # Activity statistics are a snapshot per transaction: take a fresh one.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_final_timeout_spares_a_copy_that_claimed_the_video_while_it_decided(
+    auth_client, funded_user, evolink, settings
+):
+    # The reconciler's last word found no copy running, then a copy claimed the video
+    # before the timeout took the row lock: the timeout must see the claim and stand down.
+    video = generate(auth_client)
+    uuid = str(video.uuid)
+    evolink.fail_next_query(http_status=503)  # no verdict: the timeout decides
+
+    def final_refresh():
+        try:
+            refresh_from_provider(uuid, final=True)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            Video.objects.select_for_update().get(pk=uuid)  # the copier holds the row
+            deciding = pool.submit(final_refresh)
+            wait_until(lambda: lock_waiters() == 1)
+            Video.objects.filter(pk=uuid).update(
+                status="UPLOADING", upload_started_at=timezone.now(), upload_attempts=1
+            )
+        deciding.result(timeout=30)
+
+    video.refresh_from_db()
+    assert (video.status, video.credit_status, video.failure_reason) == ("UPLOADING", "HELD", "")
+    assert hold_state(uuid) == "HOLDING"

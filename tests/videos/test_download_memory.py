@@ -1,7 +1,7 @@
 """Copying a 200 MB result keeps memory bounded: the download streams to disk, it is never
 held in memory (SPEC §6 "streamed, bounded memory").
 
-The copy runs in a fresh Python process (the real path: videos.services.deliver_result →
+The copy runs in a fresh Python process (the real path: videos.delivery.deliver_result →
 provider.open_result → storage) that measures its own resident memory, so pytest's memory
 does not blur the number.
 """
@@ -32,7 +32,7 @@ django.setup()
 
 # Everything the copy path imports, imported before measuring.
 import requests, imageio_ffmpeg  # noqa: F401
-from videos import downloads, media, services, storage  # noqa: F401
+from videos import delivery, downloads, media, storage  # noqa: F401
 from videos.models import Video
 from videos.providers import get_provider
 from videos.providers.base import TaskState, TaskStatus
@@ -68,7 +68,7 @@ def sample():
 
 sampler = threading.Thread(target=sample, daemon=True)
 sampler.start()
-services.deliver_result(uuid, TaskStatus(task_id, TaskState.SUCCEEDED, progress=100, result_urls=(url,)))
+delivery.deliver_result(uuid, TaskStatus(task_id, TaskState.SUCCEEDED, progress=100, result_urls=(url,)))
 done.set()
 sampler.join()
 hwm_growth = status_kb("VmHWM") - (hwm_before if hwm_reset else max(hwm_before, rss_before))

@@ -7,9 +7,10 @@ from django.core.files.storage import default_storage
 
 from credits.selectors import balance_of, hold_state, transactions_for
 from tests.videos.conftest import GENERATE_BODY
-from videos import services
 from videos.models import Video
 from videos.providers.base import TaskState, TaskStatus
+from videos.refresh import apply_provider_status
+from videos.transitions import fail_video
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -56,7 +57,7 @@ def test_a_failure_verdict_after_completion_changes_nothing(
 ):
     video = generate_inline(auth_client, django_capture_on_commit_callbacks)
 
-    services.apply_provider_status(str(video.uuid), TaskStatus(video.provider_task_id, TaskState.FAILED))
+    apply_provider_status(str(video.uuid), TaskStatus(video.provider_task_id, TaskState.FAILED))
 
     video.refresh_from_db()
     assert (video.status, video.credit_status) == ("COMPLETED", "CONSUMED")
@@ -67,8 +68,8 @@ def test_fail_video_twice_releases_once(auth_client, funded_user):
     response = auth_client.post("/api/v1/video/generate", GENERATE_BODY, format="json")
     uuid = response.json()["data"]["uuid"]
 
-    assert services.fail_video(uuid, "first.") is True
-    assert services.fail_video(uuid, "second.") is False
+    assert fail_video(uuid, "first.") is True
+    assert fail_video(uuid, "second.") is False
 
     video = Video.objects.get(pk=uuid)
     assert (video.status, video.error_message) == ("FAILED", "first.")

@@ -21,13 +21,16 @@ from tests.webhooks.support import (
     post_callback,
     status_queries,
 )
-from videos import services
 from videos.models import Video
+from videos.reconcile import reconcile as reconcile_round
+from videos.submission import submit_to_provider
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 QUIET_AFTER = 60
 TIMEOUT = 3600
+# A timed-out video is asked again after 5 minutes at the earliest, then ever less often.
+LATE_FIRST_RECHECK = 300
 TIMEOUT_MESSAGE = "The provider did not finish the video in time; your credits were returned."
 
 
@@ -84,7 +87,7 @@ def submitted_without_worker(auth_client) -> Video:
     """Submitted as the worker would; with the dummy backend nothing else runs by itself."""
     response = auth_client.post("/api/v1/video/generate", SORA, format="json")
     uuid = response.json()["data"]["uuid"]
-    services.submit_to_provider(uuid)
+    submit_to_provider(uuid)
     return Video.objects.get(pk=uuid)
 
 
@@ -248,7 +251,7 @@ def test_late_success_by_callback_is_delivered_free(auth_client, funded_user, ev
 def test_late_success_by_reconcile_is_delivered_free(auth_client, funded_user, evolink):
     video = timed_out(auth_client, evolink)
     evolink.complete(video.provider_task_id, callback=False)
-    backdate(video)
+    backdate(video, quiet_for=LATE_FIRST_RECHECK + 5, age=TIMEOUT + 120)
 
     output = reconcile()
 
@@ -301,7 +304,7 @@ def test_reconcile_keeps_asking_about_a_timed_out_video_without_failing_it_again
     auth_client, funded_user, evolink
 ):
     video = timed_out(auth_client, evolink)
-    backdate(video, age=TIMEOUT + 120)
+    backdate(video, quiet_for=LATE_FIRST_RECHECK + 5, age=TIMEOUT + 120)
     queries = status_queries(evolink, video)
 
     output = reconcile()
@@ -311,6 +314,47 @@ def test_reconcile_keeps_asking_about_a_timed_out_video_without_failing_it_again
     video.refresh_from_db()
     assert (video.status, video.failure_reason) == ("FAILED", "timeout")
     assert balance_of(funded_user).available == 100
+
+
+def test_reconcile_asks_about_a_timed_out_video_at_most_12_times_in_a_day(auth_client, funded_user, evolink):
+    video = generate(auth_client)
+    evolink.set_state(video.provider_task_id, "running", progress=80)
+    backdate(video, age=TIMEOUT + 60)
+    start = timezone.now()
+
+    # The scheduler's rounds, every 30 s for the day a late result is still accepted.
+    for second in range(0, 24 * 3600, 30):
+        reconcile_round(now=start + timedelta(seconds=second), inline=True)
+
+    video.refresh_from_db()
+    assert (video.status, video.failure_reason) == ("FAILED", "timeout")
+    assert 2 <= status_queries(evolink, video) <= 12
+
+
+def test_reconcile_still_delivers_a_late_success_hours_after_the_timeout(auth_client, funded_user, evolink):
+    video = timed_out(auth_client, evolink)
+    start = timezone.now()
+    for second in range(0, 6 * 3600, 30):
+        reconcile_round(now=start + timedelta(seconds=second), inline=True)
+    evolink.complete(video.provider_task_id, callback=False)
+
+    for second in range(6 * 3600, 24 * 3600, 30):
+        reconcile_round(now=start + timedelta(seconds=second), inline=True)
+
+    video.refresh_from_db()
+    assert (video.status, video.credit_status) == ("COMPLETED", "RELEASED")
+
+
+def test_reconcile_never_asks_about_a_deleted_timed_out_video(auth_client, funded_user, evolink):
+    video = timed_out(auth_client, evolink)
+    assert auth_client.delete(f"/api/v1/video/{video.uuid}").status_code == 200
+    backdate(video, quiet_for=3 * 3600, age=TIMEOUT + 4 * 3600)
+    queries = status_queries(evolink, video)
+
+    output = reconcile()
+
+    assert output == "refreshed 0, resubmitted 0, timed out 0"
+    assert status_queries(evolink, video) == queries
 
 
 def test_reconcile_forgets_idempotency_keys_older_than_a_day(auth_client, funded_user, evolink):

@@ -12,8 +12,9 @@ from django.utils import timezone
 from credits.selectors import balance_of
 from tests.factories import VideoFactory
 from tests.webhooks.support import EVOLINK, KIE, WAN, fake_provider, generate, status_queries
-from videos import services
 from videos.models import Video
+from videos.refresh import refresh_from_provider
+from videos.submission import submit_to_provider
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -40,7 +41,7 @@ def test_a_copy_of_a_submission_another_worker_has_claimed_sends_nothing(funded_
             user=funded_user, status="PENDING", credit_status="HELD", provider="evolink", submit_attempts=1
         )
 
-        services.submit_to_provider(str(video.uuid), attempt=1)
+        submit_to_provider(str(video.uuid), attempt=1)
 
         assert evolink.requests_to("/v1/videos/generations", "POST") == []
         assert Video.objects.get(pk=video.pk).status == "PENDING"
@@ -71,7 +72,7 @@ def test_the_timeout_spares_a_video_whose_result_is_being_copied(auth_client, fu
         backdate(video, age=TIMEOUT + 60, quiet_for=120)
         evolink.fail_next_query(http_status=503)
 
-        services.refresh_from_provider(str(video.uuid), final=True)
+        refresh_from_provider(str(video.uuid), final=True)
 
     video.refresh_from_db()
     assert (video.status, video.credit_status) == ("UPLOADING", "HELD")
@@ -103,7 +104,7 @@ def test_a_kie_query_answering_generation_failed_is_the_tasks_verdict(auth_clien
         video = generate(auth_client, WAN)
         kie.fail_next_query(kie_code=501, message="Content rejected by moderation")
 
-        services.refresh_from_provider(str(video.uuid))
+        refresh_from_provider(str(video.uuid))
 
     video.refresh_from_db()
     assert (video.status, video.credit_status) == ("FAILED", "RELEASED")

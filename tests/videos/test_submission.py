@@ -88,7 +88,7 @@ def test_a_retry_waits_with_exponential_backoff(funded_user, evolink, settings):
     from django.utils import timezone
 
     from tests.factories import VideoFactory
-    from videos import services
+    from videos.submission import submit_to_provider
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     settings.PROVIDER_RETRY_BASE_DELAY = 5
@@ -98,7 +98,7 @@ def test_a_retry_waits_with_exponential_backoff(funded_user, evolink, settings):
     evolink.fail_next_create(http_status=502)
 
     before = timezone.now()
-    services.submit_to_provider(str(video.uuid), attempt=2)
+    submit_to_provider(str(video.uuid), attempt=2)
 
     (retry,) = default_task_backend.results
     assert (retry.task.name, retry.args, retry.kwargs) == ("submit_video", [str(video.uuid)], {"attempt": 3})

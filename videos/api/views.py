@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from kensa.api.pagination import PageQuerySerializer, paginated
 from kensa.api.ratelimits import GENERATE_IP, GENERATE_USER, READ_USER, RateLimitedMixin
 from kensa.api.schema import IDEMPOTENCY_KEY, error, paginated_serializer
-from videos import selectors, services, tasks
+from videos import selectors
 from videos.api.serializers import (
     GenerateInputSerializer,
     StaffVideoListQuerySerializer,
@@ -19,6 +19,9 @@ from videos.api.serializers import (
     VideoTaskOutputSerializer,
     VideoTaskQuerySerializer,
 )
+from videos.generation import VideoRequest, start_generation
+from videos.refresh import request_refresh
+from videos.transitions import delete_video
 
 
 def _idempotency_key(request: Request) -> str:
@@ -44,9 +47,9 @@ class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
         data = GenerateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        started = services.start_generation(
+        started = start_generation(
             request.user,
-            services.VideoRequest(
+            VideoRequest(
                 prompt=values["prompt"],
                 model=values["model"],
                 duration=values["duration"],
@@ -84,7 +87,7 @@ class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
         }
     )
     def destroy(self, request: Request, uuid: str) -> Response:
-        video = services.delete_video(request.user, uuid)
+        video = delete_video(request.user, uuid)
         return Response({"uuid": str(video.uuid), "deleted": True})
 
     @extend_schema(
@@ -96,7 +99,7 @@ class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
         query.is_valid(raise_exception=True)
         video = selectors.video_of(request.user, query.validated_data["uuid"])
         if not video.is_terminal and selectors.is_quiet(video):
-            tasks.request_refresh(str(video.uuid))
+            request_refresh(str(video.uuid))
         return Response(VideoTaskOutputSerializer(video, context={"request": request}).data)
 
 

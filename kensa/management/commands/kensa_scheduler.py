@@ -11,8 +11,9 @@ from django.db import close_old_connections
 
 logger = logging.getLogger("kensa.scheduler")
 
-# Lost callbacks and expired credit packages are only ever noticed by these jobs.
-PERIODIC_JOBS = ("videos_reconcile", "credits_expire")
+# Lost callbacks, expired credit packages and old webhook deliveries are only ever
+# noticed by these jobs.
+PERIODIC_JOBS = ("videos_reconcile", "credits_expire", "webhooks_purge")
 
 
 class Command(BaseCommand):

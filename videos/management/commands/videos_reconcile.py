@@ -1,12 +1,12 @@
 from django.core.management.base import BaseCommand
 
+from videos.generation import purge_idempotency_records
 from videos.reconcile import reconcile
-from videos.services import purge_idempotency_records
 
 
 class Command(BaseCommand):
     help = (
-        "Ask providers about videos that have been quiet too long; fail those past "
+        "Ask providers about videos not heard from for VIDEO_QUIET_AFTER; fail those past "
         "GENERATION_TIMEOUT without a verdict (their credits are released); forget "
         "Idempotency-Keys older than 24 hours."
     )
