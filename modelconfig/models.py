@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from modelconfig.pricing import price_table
+
 
 class AIModel(models.Model):
     """One entry of the model catalogue: what users may ask for and what it costs.
@@ -66,11 +68,9 @@ class AIModel(models.Model):
                     errors["quality_multipliers"] = "Multipliers must be positive."
             except ArithmeticError:
                 errors["quality_multipliers"] = "Multipliers must be numbers."
-        if not errors:
-            from modelconfig.pricing import price_table
-
-            if any(entry["credits"] <= 0 for entry in price_table(self)):
-                errors["base_credits"] = "Every duration and quality must cost at least one credit."
+        # Only a well-formed model can be priced.
+        if not errors and any(entry["credits"] <= 0 for entry in price_table(self)):
+            errors["base_credits"] = "Every duration and quality must cost at least one credit."
         if errors:
             raise ValidationError(errors)
 

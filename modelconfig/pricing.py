@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from modelconfig.models import AIModel
+from typing import Protocol
 
 
-def quality_multiplier(model: AIModel, quality: str) -> Decimal:
+class Priced(Protocol):
+    """What the formula reads of a catalogue model (``AIModel``), so pricing needs no model."""
+
+    base_credits: Decimal
+    credits_per_second: Decimal
+    quality_multipliers: Mapping[str, object]
+    durations: Sequence[int]
+    qualities: Sequence[str]
+
+
+def quality_multiplier(model: Priced, quality: str) -> Decimal:
     return Decimal(str(model.quality_multipliers.get(quality, "1")))
 
 
-def price(model: AIModel, duration: int, quality: str) -> int:
+def price(model: Priced, duration: int, quality: str) -> int:
     raw = (model.base_credits + model.credits_per_second * duration) * quality_multiplier(model, quality)
     return math.ceil(raw)
 
 
-def price_table(model: AIModel) -> list[dict[str, int | str]]:
+def price_table(model: Priced) -> list[dict[str, int | str]]:
     return [
         {"duration": duration, "quality": quality, "credits": price(model, duration, quality)}
         for duration in model.durations
