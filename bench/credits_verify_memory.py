@@ -9,6 +9,15 @@ consistent ledger with bulk SQL: 100 entries per user (one grant, then 99 spends
 1 M rows are 10 000 users. Each check runs in a fresh process, which reports the Python
 heap's peak during the check (tracemalloc) and the process's peak resident size
 (``ru_maxrss``) before and after it. Flat memory means the peak does not follow the rows.
+
+Measured on 2 cores, PostgreSQL 17, batches of 1000 accounts (the default):
+
+    ledger rows   check    heap peak   process RSS peak
+    200 000        7.1 s    2.3 MB      68 MB
+    1 000 000     21.3 s    2.7 MB      69 MB
+
+The check before batching (one pass over everything, DISTINCT ON) took 3.8 s / 101 MB heap /
+307 MB RSS at 200 000 rows and 33 s / 518 MB heap / 1.3 GB RSS at 1 000 000.
 """
 
 from __future__ import annotations
