@@ -10,7 +10,7 @@ consistent ledger with bulk SQL: 100 entries per user (one grant, then 99 spends
 heap's peak during the check (tracemalloc) and the process's peak resident size
 (``ru_maxrss``) before and after it. Flat memory means the peak does not follow the rows.
 
-Measured on 2 cores, PostgreSQL 17, batches of 1000 accounts (the default):
+Measured on 2 cores, PostgreSQL 15, batches of 1000 accounts (the default):
 
     ledger rows   check    heap peak   process RSS peak
     200 000        7.1 s    2.3 MB      68 MB
