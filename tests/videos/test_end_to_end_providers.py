@@ -126,7 +126,9 @@ def consumptions(stack: Stack) -> list[tuple[int, str]]:
 def assert_completed_and_charged_once(stack: Stack, uuid: str, final: dict) -> None:
     price = PRICES[stack.case.body["model"]]
     assert (final["status"], final["progress"], final["errorMessage"]) == ("COMPLETED", 100, None)
-    assert (stack.media / "videos" / f"{uuid}.mp4").read_bytes() == sample_mp4()
+    # Each copy writes under a name of its own: videos/<uuid>-<suffix>.mp4.
+    (stored,) = (stack.media / "videos").glob(f"{uuid}-*.mp4")
+    assert stored.read_bytes() == sample_mp4()
     served = requests.get(final["videoUrl"], timeout=10)
     assert (served.status_code, served.content) == (200, sample_mp4())
     assert credits(stack) == (CREDITS - price, 0, price)
