@@ -68,7 +68,8 @@ WSGI_APPLICATION = "kensa.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide overrides (the admin's base_site.html) win over the apps' templates.
+        "DIRS": [BASE_DIR / "kensa" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

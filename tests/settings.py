@@ -23,6 +23,8 @@ os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# The end-to-end tests download results from the live server, which has no proxy in front.
+os.environ.setdefault("SERVE_MEDIA", "true")
 
 from kensa.settings import *  # noqa: F403
 

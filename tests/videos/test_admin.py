@@ -248,10 +248,6 @@ def test_idempotency_record_change_page_has_no_save_buttons(admin_client, user):
 # The admin site as a whole (kensa/templates, kensa/static).
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='kensa/templates/admin/base_site.html is used once TEMPLATES["DIRS"] lists kensa/templates',
-)
 def test_admin_pages_link_the_favicon(admin_client):
     content = admin_client.get("/admin/").content.decode()
 
