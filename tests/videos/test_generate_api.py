@@ -65,6 +65,7 @@ REFUSALS = {
     "unknown_model": ({"model": "no-such-model"}, "model"),
     "duration_not_offered": ({"duration": 7}, "duration"),
     "aspect_ratio_not_offered": ({"aspectRatio": "1:1"}, "aspectRatio"),
+    "malformed_aspect_ratio": ({"aspectRatio": "16x9"}, "aspectRatio"),
     "quality_not_offered": ({"quality": "1080p"}, "quality"),
     "empty_prompt": ({"prompt": ""}, "prompt"),
     "blank_prompt": ({"prompt": "   "}, "prompt"),
@@ -185,3 +186,75 @@ def test_generate_refuses_an_over_long_idempotency_key(auth_client, funded_user)
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["Idempotency-Key"]
     assert_nothing_held(funded_user)
+
+
+def test_generate_reports_every_bad_field_in_one_answer(auth_client, funded_user):
+    body = {**GENERATE_BODY, "model": "no-such-model", "duration": "ten", "aspectRatio": "wide"}
+
+    response = generate(auth_client, body)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "error": "Invalid input: check model, duration, aspectRatio.",
+        "code": "invalid_input",
+        "fields": {
+            "model": ["Model 'no-such-model' does not exist or is not available."],
+            "duration": ["A valid integer is required."],
+            "aspectRatio": ["Give an aspect ratio such as 16:9."],
+        },
+    }
+    assert_nothing_held(funded_user)
+
+
+def test_generate_checks_every_field_against_a_known_model_in_one_answer(auth_client, funded_user):
+    AIModel.objects.filter(pk="sora-2").update(supports_image_to_video=False)
+    body = {
+        **GENERATE_BODY,
+        "prompt": "",
+        "duration": 7,
+        "aspectRatio": "1:1",
+        "quality": "1080p",
+        "startImageUrl": "https://example.com/a.png",
+    }
+
+    response = generate(auth_client, body)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "error": "Invalid input: check prompt, duration, aspectRatio, quality, startImageUrl.",
+        "code": "invalid_input",
+        "fields": {
+            "prompt": ["This field may not be blank."],
+            "duration": ["Sora 2 offers durations 10, 15 seconds."],
+            "aspectRatio": ["Sora 2 offers aspect ratios 16:9, 9:16."],
+            "quality": ["Sora 2 offers qualities 720p."],
+            "startImageUrl": ["Sora 2 does not take a start image."],
+        },
+    }
+    assert_nothing_held(funded_user)
+
+
+def test_generate_without_duration_and_quality_uses_the_models_defaults_and_their_price(
+    auth_client, funded_user
+):
+    response = generate(auth_client, {"prompt": "a fox", "model": "seedance-1-5", "aspectRatio": "21:9"})
+
+    assert response.status_code == 202
+    video = Video.objects.get(user=funded_user)
+    assert response.json() == {
+        "success": True,
+        "data": {
+            "uuid": str(video.uuid),
+            "status": "PENDING",
+            "model": "seedance-1-5",
+            "creditsUsed": 20,  # 4 credits a second × the default 5 seconds, at the default 720p
+            "createdAt": video.created_at.isoformat().replace("+00:00", "Z"),
+            "duration": 5,
+            "aspectRatio": "21:9",
+            "quality": "720p",
+        },
+    }
+    assert (video.duration, video.quality, video.credits_used) == (5, "720p", 20)
+    assert balance_of(funded_user).frozen == 20
