@@ -48,6 +48,13 @@ class GenerationStart:
     replayed: bool
 
 
+def stored_request_digest(user, key: str) -> str | None:
+    """The digest of the request this user's Idempotency-Key answered, while it is kept."""
+    cutoff = timezone.now() - IDEMPOTENCY_WINDOW
+    records = IdempotencyRecord.objects.filter(user=user, key=key, created_at__gte=cutoff)
+    return records.values_list("request_hash", flat=True).first()
+
+
 def _replay(user, key: str, digest: str) -> GenerationStart | None:
     record = IdempotencyRecord.objects.filter(user=user, key=key).first()
     if record is None:

@@ -2,7 +2,7 @@
 
 Views declare their rules per action (``ratelimit_rules``); ``RateLimitedMixin``
 checks them after authentication, answers 429 with ``Retry-After`` when one is
-exceeded, and reports the tightest rule in ``X-RateLimit-*`` headers.
+exceeded, and reports the tightest rule in ``X-RateLimit-*`` headers (on the 429 too).
 """
 
 from __future__ import annotations
@@ -97,15 +97,19 @@ class RateLimitedError(DomainError):
     status_code = 429
     code = "rate_limited"
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, headers: dict[str, str] | None = None) -> None:
         self.retry_after = max(1, retry_after)
-        super().__init__(f"Too many requests; try again in {self.retry_after} seconds.")
+        # The refused request's X-RateLimit-* headers, like any other answer's.
+        self.headers = headers or {}
+        unit = "second" if self.retry_after == 1 else "seconds"
+        super().__init__(f"Too many requests; try again in {self.retry_after} {unit}.")
 
 
-def enforce(request: Request, rules: tuple[Rule, ...]) -> dict[str, str]:
+def enforce(request: Request, rules: tuple[Rule, ...], *, count: bool = True) -> dict[str, str]:
     """Count this request against every rule; raise RateLimitedError if one is over.
 
     Returns the ``X-RateLimit-*`` headers of the rule with the fewest requests left.
+    With ``count=False`` the allowance is only read: nothing is counted or refused.
     """
     if not settings.RATELIMIT_ENABLE or not rules:
         return {}
@@ -115,10 +119,10 @@ def enforce(request: Request, rules: tuple[Rule, ...]) -> dict[str, str]:
         if rule.key(rule.group, request) is None:
             continue
         try:
-            usage = get_usage(request, group=rule.group, key=rule.key, rate=rule.rate, increment=True)
+            usage = get_usage(request, group=rule.group, key=rule.key, rate=rule.rate, increment=count)
         except (RedisError, OSError):  # connection refused, timeouts, DNS
             logger.exception("rate limit cache unreachable (rule %s)", rule.group)
-            if rule.fail_open:
+            if rule.fail_open or not count:
                 continue
             raise RateLimitUnavailableError() from None
         if usage is None:
@@ -126,13 +130,16 @@ def enforce(request: Request, rules: tuple[Rule, ...]) -> dict[str, str]:
         remaining = max(0, usage["limit"] - usage["count"])
         if tightest is None or remaining < tightest[1]:
             tightest = (usage["limit"], remaining)
-        if usage["should_limit"]:
+        if count and usage["should_limit"]:
             exceeded.append(math.ceil(usage["time_left"]))
+    headers = {} if tightest is None else _limit_headers(*tightest)
     if exceeded:
-        raise RateLimitedError(max(exceeded))
-    if tightest is None:
-        return {}
-    return {"X-RateLimit-Limit": str(tightest[0]), "X-RateLimit-Remaining": str(tightest[1])}
+        raise RateLimitedError(max(exceeded), headers)
+    return headers
+
+
+def _limit_headers(limit: int, remaining: int) -> dict[str, str]:
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
 
 
 class RateLimitedMixin:
@@ -144,9 +151,19 @@ class RateLimitedMixin:
         action = getattr(self, "action", None) or request.method.lower()
         return self.ratelimit_rules.get(action, self.ratelimit_rules.get("*", ()))
 
+    def does_no_work(self, request: Request) -> bool:
+        """A request that only replays a stored answer: reported on, not counted or refused."""
+        return False
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        self._ratelimit_headers = enforce(request, self._rules_for(request))
+        rules = self._rules_for(request)
+        replay = bool(rules) and settings.RATELIMIT_ENABLE and self.does_no_work(request)
+        try:
+            self._ratelimit_headers = enforce(request, rules, count=not replay)
+        except RateLimitedError as refusal:
+            self._ratelimit_headers = refusal.headers
+            raise
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

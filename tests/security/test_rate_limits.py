@@ -10,11 +10,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django_ratelimit.core import _get_window
+from freezegun import freeze_time
 
 from credits.selectors import balance_of
 from tests.credits.conftest import allow_adjusting
@@ -58,11 +61,13 @@ def assert_rate_limited(response) -> int:
     retry_after = response["Retry-After"]
     assert retry_after.isdigit(), retry_after
     assert 1 <= int(retry_after) <= 3600  # the tests use /h windows: crossing one mid-test is unlikely
+    unit = "second" if retry_after == "1" else "seconds"
     assert body == {
         "success": False,
-        "error": f"Too many requests; try again in {retry_after} seconds.",
+        "error": f"Too many requests; try again in {retry_after} {unit}.",
         "code": "rate_limited",
     }
+    assert response["X-RateLimit-Remaining"] == "0"
     return int(retry_after)
 
 
@@ -360,3 +365,85 @@ def test_retry_after_counts_the_seconds_left_in_a_minute_window(settings, client
 
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60
+
+
+# --- the 429 itself, and replays ------------------------------------------------------------
+
+
+def test_a_429_carries_the_rate_limit_headers(settings, auth_client, funded_user):
+    settings.RATELIMIT_GENERATE_USER = "2/h"
+    generate(auth_client)
+    generate(auth_client)
+
+    response = generate(auth_client)
+
+    assert response.status_code == 429
+    assert limit_headers(response) == ("2", "0")
+    assert response.json() == {
+        "success": False,
+        "error": f"Too many requests; try again in {response['Retry-After']} seconds.",
+        "code": "rate_limited",
+    }
+
+
+def test_a_429_one_second_before_the_window_ends_says_1_second(settings, client):
+    settings.RATELIMIT_AUTH_IP = "1/h"
+    # The second before the client address's hourly window ends.
+    with freeze_time(datetime.fromtimestamp(_get_window("127.0.0.1", 3600) - 1, UTC)):
+        login(client, "nobody@example.com")
+
+        response = login(client, "nobody@example.com")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "1"
+    assert limit_headers(response) == ("1", "0")
+    assert response.json() == {
+        "success": False,
+        "error": "Too many requests; try again in 1 second.",
+        "code": "rate_limited",
+    }
+
+
+def test_a_replay_of_a_stored_answer_is_served_when_the_generate_limit_is_spent(
+    settings, auth_client, funded_user
+):
+    settings.RATELIMIT_GENERATE_USER = "1/h"
+    first = generate(auth_client, HTTP_IDEMPOTENCY_KEY="key-1")
+
+    replay = generate(auth_client, HTTP_IDEMPOTENCY_KEY="key-1")
+
+    assert first.status_code == replay.status_code == 202
+    assert replay.json() == first.json()
+    assert limit_headers(replay) == ("1", "0")
+    assert Video.objects.filter(user=funded_user).count() == 1
+    assert balance_of(funded_user).frozen == 2
+
+
+def test_a_replay_is_not_counted_against_the_generate_limit(settings, auth_client, funded_user):
+    settings.RATELIMIT_GENERATE_USER = "2/h"
+    generate(auth_client, HTTP_IDEMPOTENCY_KEY="key-1")
+    replay = generate(auth_client, HTTP_IDEMPOTENCY_KEY="key-1")
+
+    fresh = generate(auth_client, HTTP_IDEMPOTENCY_KEY="key-2")
+
+    assert limit_headers(replay) == ("2", "1")
+    assert fresh.status_code == 202
+    assert limit_headers(fresh) == ("2", "0")
+    assert Video.objects.filter(user=funded_user).count() == 2
+
+
+def test_a_reused_key_with_another_body_is_counted_when_the_generate_limit_is_spent(
+    settings, auth_client, funded_user
+):
+    settings.RATELIMIT_GENERATE_USER = "1/h"
+    generate(auth_client, HTTP_IDEMPOTENCY_KEY="key-1")
+
+    response = auth_client.post(
+        "/api/v1/video/generate",
+        {**GENERATE_BODY, "duration": 15},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="key-1",
+    )
+
+    assert_rate_limited(response)
+    assert Video.objects.filter(user=funded_user).count() == 1

@@ -19,7 +19,7 @@ from videos.api.serializers import (
     VideoTaskOutputSerializer,
     VideoTaskQuerySerializer,
 )
-from videos.generation import VideoRequest, start_generation
+from videos.generation import VideoRequest, start_generation, stored_request_digest
 from videos.refresh import request_refresh
 from videos.transitions import delete_video
 
@@ -31,8 +31,33 @@ def _idempotency_key(request: Request) -> str:
     return key
 
 
+def _video_request(values: dict) -> VideoRequest:
+    return VideoRequest(
+        prompt=values["prompt"],
+        model=values["model"],
+        duration=values["duration"],
+        aspect_ratio=values["aspectRatio"],
+        quality=values["quality"],
+        start_image_url=values.get("startImageUrl", ""),
+    )
+
+
 class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
     ratelimit_rules = {"generate": (GENERATE_USER, GENERATE_IP), "*": (READ_USER,)}
+
+    def does_no_work(self, request: Request) -> bool:
+        # A repeat of a stored Idempotency-Key answer is served even when the generate
+        # limit is spent: the same key with another body is still counted (and a 409).
+        if self.action != "generate":
+            return False
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 255:
+            return False
+        stored = stored_request_digest(request.user, key)
+        if stored is None:
+            return False
+        data = GenerateInputSerializer(data=request.data)
+        return data.is_valid() and _video_request(data.validated_data).digest() == stored
 
     @extend_schema(
         request=GenerateInputSerializer,
@@ -46,17 +71,9 @@ class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
     def generate(self, request: Request) -> Response:
         data = GenerateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
         started = start_generation(
             request.user,
-            VideoRequest(
-                prompt=values["prompt"],
-                model=values["model"],
-                duration=values["duration"],
-                aspect_ratio=values["aspectRatio"],
-                quality=values["quality"],
-                start_image_url=values.get("startImageUrl", ""),
-            ),
+            _video_request(data.validated_data),
             render=lambda video: VideoAcceptedOutputSerializer(video).data,
             idempotency_key=_idempotency_key(request),
         )
