@@ -270,3 +270,38 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Billing (SPEC §10): demo when no provider key is set. Production refuses to start with
+# stripe or creem selected but not configured: their events could not be verified.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+CREEM_API_KEY = env.str("CREEM_API_KEY", default="")
+CREEM_WEBHOOK_SECRET = env.str("CREEM_WEBHOOK_SECRET", default="")
+_creem_test = CREEM_API_KEY.startswith("creem_test_")
+CREEM_API_BASE = env.str(
+    "CREEM_API_BASE", default="https://test-api.creem.io" if _creem_test else "https://api.creem.io"
+)
+_billing_provider = env.str("BILLING_PROVIDER", default="")
+_default_billing = "stripe" if STRIPE_SECRET_KEY else "creem" if CREEM_API_KEY else "demo"
+BILLING_PROVIDER = _billing_provider or _default_billing
+if BILLING_PROVIDER not in ("demo", "stripe", "creem"):
+    raise ImproperlyConfigured("BILLING_PROVIDER must be demo, stripe or creem.")
+# The demo's Pay button grants credits for free: on in debug mode, or when chosen explicitly.
+BILLING_DEMO_PAYMENTS = DEBUG or _billing_provider == "demo"
+if not DEBUG:
+    _billing_missing = {
+        "stripe": [
+            ("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY),
+            ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET),
+        ],
+        "creem": [("CREEM_API_KEY", CREEM_API_KEY), ("CREEM_WEBHOOK_SECRET", CREEM_WEBHOOK_SECRET)],
+    }.get(BILLING_PROVIDER, [])
+    if _billing_unset := [name for name, value in _billing_missing if not value]:
+        raise ImproperlyConfigured(
+            f"{' and '.join(_billing_unset)} must be set when BILLING_PROVIDER={BILLING_PROVIDER} "
+            "and DJANGO_DEBUG is false."
+        )
+# Where the provider sends the buyer after paying or giving up; empty = this site's home page.
+BILLING_SUCCESS_URL = env.str("BILLING_SUCCESS_URL", default="")
+BILLING_CANCEL_URL = env.str("BILLING_CANCEL_URL", default="")
