@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from credits import selectors, services
+from credits.billing.admin import OrderInline, SubscriptionInline
 from credits.models import (
     AdjustmentRequest,
     CreditAccount,
@@ -200,7 +201,7 @@ except NotRegistered:
 
 @admin.register(User)
 class CreditUserAdmin(BaseUserAdmin):
-    inlines = [*BaseUserAdmin.inlines, PackageInline]
+    inlines = [*BaseUserAdmin.inlines, PackageInline, SubscriptionInline, OrderInline]
 
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> list:
         fieldsets = list(super().get_fieldsets(request, obj))

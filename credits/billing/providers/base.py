@@ -168,11 +168,9 @@ def whole(value: Any) -> int | None:
 
 
 def from_unix(value: Any, *, millis: bool = False) -> datetime | None:
-    number = whole(value)
-    if number is None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**14:
         return None
-    if millis:
-        number //= 1000
+    number = value // 1000 if millis else value
     try:
         return datetime.fromtimestamp(number, tz=UTC)
     except (OverflowError, OSError, ValueError):

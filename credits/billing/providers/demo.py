@@ -16,11 +16,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from credits.billing.providers.base import (
     BillingEvent,
     BillingProvider,
+    BillingProviderError,
     CheckoutRequest,
     CheckoutSession,
     EventKind,
@@ -43,6 +44,17 @@ KINDS = {
 }
 
 
+def _page(name: str, *args: str) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch as error:
+        raise BillingProviderError(
+            "The demo pages are not mounted: add path('billing/', include('credits.billing.urls')).",
+            retryable=False,
+            code="not_configured",
+        ) from error
+
+
 def signing_key(secret_key: str) -> bytes:
     return hmac.new(secret_key.encode(), b"kensa.billing.demo-webhook", hashlib.sha256).digest()
 
@@ -58,11 +70,11 @@ class DemoProvider(BillingProvider):
         self.key = signing_key(secret_key)
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
-        path = reverse("billing-demo-checkout", args=[request.order_no])
+        path = _page("billing-demo-checkout", request.order_no)
         return CheckoutSession(checkout_id=f"demo_cs_{request.order_no}", url=f"{request.site_url}{path}")
 
     def portal_url(self, customer_ref: str, return_url: str, site_url: str = "") -> str:
-        return f"{site_url}{reverse('billing-demo-portal')}"
+        return f"{site_url}{_page('billing-demo-portal')}"
 
     def signed_event(
         self, event_type: str, data: Mapping[str, Any], *, at: int | None = None

@@ -113,9 +113,9 @@ class StripeProvider(BillingProvider):
             raise BillingProviderError("Stripe answered without a portal URL.", retryable=True)
         return portal["url"]
 
-    def _call(self, call: Any) -> Any:
+    def _call(self, call: Any) -> dict[str, Any]:
         try:
-            return call(self._client())
+            return call(self._client()).to_dict()
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             raise BillingProviderError(
                 "Stripe could not be reached.", retryable=True, code="unreachable"
