@@ -1,16 +1,20 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, reverse_lazy
 from django.views.static import serve
 
 from kensa.api.auth import RateLimitedAdminLoginForm, admin_login
 from kensa.api.health import HealthView
 from kensa.api.views import api_not_found
+from kensa.views import HomeView
 
 # Whichever route reaches the admin's login view, its form counts attempts first.
 admin.site.login_form = RateLimitedAdminLoginForm
+# The admin's "View site" opens the home page.
+admin.site.site_url = reverse_lazy("home")
 
 urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
     # Before the admin's own routes: the same page, answering 429 when an attempt is refused.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
