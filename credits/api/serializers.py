@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from credits.models import TransType
 from credits.services import MAX_CREDITS
-from kensa.api.fields import iso_utc
+from kensa.api.fields import DirectRepresentationMixin
 
 
 class WholeNumberField(serializers.IntegerField):
@@ -40,7 +40,7 @@ class UserReferenceField(serializers.Field):
         return value
 
 
-class CreditTransactionOutputSerializer(serializers.Serializer):
+class CreditTransactionOutputSerializer(DirectRepresentationMixin, serializers.Serializer):
     id = serializers.IntegerField()
     transNo = serializers.CharField(source="trans_no")
     transType = serializers.CharField(source="trans_type")
@@ -49,19 +49,6 @@ class CreditTransactionOutputSerializer(serializers.Serializer):
     videoUuid = serializers.CharField(source="reference", allow_null=True)
     remark = serializers.CharField()
     createdAt = serializers.DateTimeField(source="created_at")  # ISO 8601, UTC, "Z"
-
-    def to_representation(self, entry) -> dict:
-        # The history's hot path: the declared fields, built directly (kensa.api.fields).
-        return {
-            "id": entry.id,
-            "transNo": entry.trans_no,
-            "transType": entry.trans_type,
-            "credits": entry.credits,
-            "balanceAfter": entry.balance_after,
-            "videoUuid": entry.reference,
-            "remark": entry.remark,
-            "createdAt": iso_utc(entry.created_at),
-        }
 
 
 class BalanceOutputSerializer(serializers.Serializer):

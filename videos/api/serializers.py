@@ -6,7 +6,7 @@ from functools import cached_property
 from django.conf import settings
 from rest_framework import serializers
 
-from kensa.api.fields import iso_utc
+from kensa.api.fields import DirectRepresentationMixin
 from modelconfig.models import AIModel
 from modelconfig.selectors import UnknownModelError, enabled_model
 from videos import storage
@@ -99,7 +99,7 @@ def _listing(values: list) -> str:
     return ", ".join(str(v) for v in values)
 
 
-class VideoAcceptedOutputSerializer(serializers.ModelSerializer):
+class VideoAcceptedOutputSerializer(DirectRepresentationMixin, serializers.ModelSerializer):
     aspectRatio = serializers.CharField(source="aspect_ratio")
     creditsUsed = serializers.IntegerField(source="credits_used")
     createdAt = serializers.DateTimeField(source="created_at")
@@ -109,7 +109,7 @@ class VideoAcceptedOutputSerializer(serializers.ModelSerializer):
         fields = ["uuid", "status", "model", "creditsUsed", "createdAt", "duration", "aspectRatio", "quality"]
 
 
-class _VideoStateFields(serializers.Serializer):
+class _VideoStateFields(DirectRepresentationMixin, serializers.Serializer):
     """What the detail and the polling answer share: state, media links, dates."""
 
     videoUrl = serializers.SerializerMethodField()
@@ -155,28 +155,6 @@ class VideoOutputSerializer(_VideoStateFields, serializers.ModelSerializer):
     def get_startImageUrl(self, video: Video) -> str | None:
         return video.start_image_url or None
 
-    def to_representation(self, video: Video) -> dict:
-        # The list's hot path: the declared fields, built directly (kensa.api.fields).
-        return {
-            "uuid": str(video.uuid),
-            "status": video.status,
-            "progress": video.progress,
-            "prompt": video.prompt,
-            "model": video.model,
-            "duration": video.duration,
-            "aspectRatio": video.aspect_ratio,
-            "quality": video.quality,
-            "startImageUrl": self.get_startImageUrl(video),
-            "videoUrl": self.get_videoUrl(video),
-            "thumbnailUrl": self.get_thumbnailUrl(video),
-            "creditsUsed": video.credits_used,
-            "creditStatus": video.credit_status,
-            "errorMessage": self.get_errorMessage(video),
-            "createdAt": iso_utc(video.created_at),
-            "updatedAt": iso_utc(video.updated_at),
-            "completedAt": iso_utc(video.completed_at),
-        }
-
 
 class VideoTaskOutputSerializer(_VideoStateFields, serializers.ModelSerializer):
     class Meta:
@@ -195,15 +173,6 @@ class StaffVideoOutputSerializer(VideoOutputSerializer):
 
     class Meta(VideoOutputSerializer.Meta):
         fields = [*VideoOutputSerializer.Meta.fields, "userId", "userEmail", "provider", "providerTaskId"]
-
-    def to_representation(self, video: Video) -> dict:
-        return {
-            **super().to_representation(video),
-            "userId": video.user_id,
-            "userEmail": video.user.email,
-            "provider": video.provider,
-            "providerTaskId": video.provider_task_id,
-        }
 
 
 class VideoListQuerySerializer(serializers.Serializer):
