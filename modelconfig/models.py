@@ -25,6 +25,7 @@ class AIModel(models.Model):
         max_length=32, blank=True, help_text="Provider key; blank means DEFAULT_AI_PROVIDER."
     )
     supports_image_to_video = models.BooleanField(default=False)
+    has_audio = models.BooleanField(default=False, help_text="The model makes a soundtrack with the video.")
     durations = models.JSONField(help_text="Allowed durations in seconds, e.g. [5, 10].")
     default_duration = models.PositiveIntegerField()
     aspect_ratios = models.JSONField(help_text='Allowed aspect ratios, e.g. ["16:9", "9:16"].')

@@ -21,3 +21,8 @@ def enabled_model(model_id: str) -> AIModel:
         return enabled_models().get(pk=model_id)
     except AIModel.DoesNotExist:
         raise UnknownModelError(f"Model '{model_id}' does not exist or is not available.") from None
+
+
+def model_makes_sound(model_id: str) -> bool:
+    """Whether the catalogue's model makes a soundtrack (False for a model it no longer has)."""
+    return AIModel.objects.filter(pk=model_id, has_audio=True).exists()

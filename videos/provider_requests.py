@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modelconfig.selectors import model_makes_sound
 from videos.callbacks import callback_url
 from videos.models import Video
 from videos.providers.base import GenerationRequest
@@ -17,6 +18,7 @@ def generation_request(video: Video) -> GenerationRequest:
         quality=video.quality,
         start_image_url=video.start_image_url or None,
         callback_url=callback_url(video.provider, str(video.uuid)),
+        with_audio=model_makes_sound(video.model),
     )
 
 
