@@ -266,8 +266,15 @@ if not REDIS_URL:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_error_without_traceback": {"()": "kensa.log_filters.ClientErrorWithoutTraceback"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        # Django's default config gives "django" a console handler of its own (when DEBUG);
+        # with the root's, every line printed twice. One handler: the root's.
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["client_error_without_traceback"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 

@@ -135,9 +135,9 @@ def test_scheduler_once_runs_every_job():
         call_command("kensa_scheduler", "--once")
 
     assert job.call_args_list == [
-        mock.call("videos_reconcile"),
-        mock.call("credits_expire"),
-        mock.call("webhooks_purge"),
+        mock.call("videos_reconcile", verbosity=0),
+        mock.call("credits_expire", verbosity=0),
+        mock.call("webhooks_purge", verbosity=0),
     ]
 
 
@@ -149,9 +149,9 @@ def test_scheduler_once_runs_the_other_jobs_when_the_first_raises_and_exits_non_
         call_command("kensa_scheduler", "--once")
 
     assert job.call_args_list == [
-        mock.call("videos_reconcile"),
-        mock.call("credits_expire"),
-        mock.call("webhooks_purge"),
+        mock.call("videos_reconcile", verbosity=0),
+        mock.call("credits_expire", verbosity=0),
+        mock.call("webhooks_purge", verbosity=0),
     ]
 
 

@@ -53,7 +53,8 @@ class Command(BaseCommand):
         failed = []
         for job in PERIODIC_JOBS:
             try:
-                call_command(job)
+                # Verbosity 0: a job reports to the log, at INFO only when it did something.
+                call_command(job, verbosity=0)
             except Exception:
                 logger.exception("periodic job %s failed", job)
                 failed.append(job)
