@@ -109,3 +109,24 @@ def test_function_level_imports_are_read(tmp_path):
     modules = {"app.models": module, "app.pricing": tmp_path / "pricing.py"}
 
     assert imported_modules("app.models", module, modules) == {"app.pricing"}
+
+
+DOMAIN_APPS = tuple(app for app in APPS if app != "kensa")
+
+
+def domain_imports_of_kensa(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {
+        name: {target for target in targets if target.split(".")[0] in DOMAIN_APPS}
+        for name, targets in graph.items()
+        if name.split(".")[0] == "kensa" and any(target.split(".")[0] in DOMAIN_APPS for target in targets)
+    }
+
+
+def test_kensa_imports_no_domain_app():
+    assert domain_imports_of_kensa(import_graph()) == {}
+
+
+def test_a_kensa_module_importing_a_domain_app_is_found():
+    graph = {"kensa.api.auth": {"credits.services", "kensa.errors"}, "credits.services": {"kensa.errors"}}
+
+    assert domain_imports_of_kensa(graph) == {"kensa.api.auth": {"credits.services"}}

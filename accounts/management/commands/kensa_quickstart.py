@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.db import transaction
 
+from credits import services as credit_services
+
 DEFAULT_EMAIL = "demo@kensa.local"
 DEFAULT_PASSWORD = "kensa-demo-1234"  # noqa: S105 - the documented local demo login
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
@@ -46,9 +48,6 @@ class Command(BaseCommand):
                 "kensa_quickstart creates a demo superuser with a published password; "
                 "it runs only with DJANGO_DEBUG=true."
             )
-        # The credits app is imported here so that `--help` works even on a broken database setup.
-        from credits import services as credit_services
-
         email = email.strip().lower()
         try:
             validate_email(email)

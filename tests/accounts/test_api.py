@@ -1,4 +1,4 @@
-"""Session endpoints (SPEC §2)."""
+"""The session API (accounts.api): csrf, signup, login, logout, session."""
 
 from __future__ import annotations
 
@@ -212,3 +212,14 @@ def test_session_answers_401_when_signed_out(client):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Session realm="api"'
     assert response.json() == NOT_AUTHENTICATED
+
+
+def test_signup_grants_the_new_user_gift(client, settings):
+    settings.NEW_USER_CREDITS = 3
+
+    response = client.post(
+        "/api/v1/auth/signup", {"email": "nia@example.com", "password": "x7-Quokka-lamp"}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["data"]["credits"] == {"available": 3, "frozen": 0, "used": 0, "total": 3}
