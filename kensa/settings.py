@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks_db",
     "kensa",
+    "accounts",
     "modelconfig",
     "credits",
     "videos",
