@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -115,9 +116,13 @@ class CreditAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": f"Adjust credits of {target}",
             "target": target,
+            "account": CreditAccount.objects.filter(user=target).first(),
             "balance": selectors.balance_of(target),
+            # The admin's own fieldset markup (aligned rows, help text, errors) for a plain form.
+            "adminform": helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}),
             "form": form,
             "opts": self.model._meta,
+            "has_view_permission": self.has_view_permission(request),
             "user_change_url": reverse(USER_CHANGE_URL, args=[target.pk]),
         }
         return TemplateResponse(request, "admin/credits/adjust.html", context)

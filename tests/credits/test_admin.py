@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -98,3 +100,42 @@ def test_ledger_lists_open_in_the_admin(admin_client, user, model):
     give(user, 7)
 
     assert admin_client.get(f"/admin/credits/{model}/").status_code == 200
+
+
+def test_adjust_page_has_the_admin_header_and_breadcrumbs(admin_client, user):
+    give(user, 7)
+    account = CreditAccount.objects.get(user=user)
+
+    response = admin_client.get(f"/admin/credits/creditaccount/adjust/{user.pk}/")
+
+    assert response.status_code == 200
+    assert '<header id="header">' in response.text
+    crumbs = re.search(r'<nav aria-label="Breadcrumbs">(.*?)</nav>', response.text, re.S).group(1)
+    assert re.findall(r"<li[^>]*>(?:<a href=\"([^\"]+)\">)?([^<]+)", crumbs) == [
+        ("/admin/", "Home"),
+        ("/admin/credits/", "Credits"),
+        ("/admin/credits/creditaccount/", "Credit accounts"),
+        (f"/admin/credits/creditaccount/{account.pk}/change/", f"Credits of {user}"),
+        ("", "Adjust credits"),
+    ]
+
+
+def test_adjust_page_lays_the_form_out_in_admin_rows(admin_client, user):
+    response = admin_client.get(f"/admin/credits/creditaccount/adjust/{user.pk}/")
+
+    assert '<fieldset class="module aligned' in response.text
+    for name in ["credits", "remark", "expires_in_days"]:
+        assert f'<div class="form-row field-{name}">' in response.text
+    assert 'aria-describedby="id_credits_helptext"' in response.text
+    assert re.search(r'<div class="submit-row">\s*<input type="submit" value="Adjust credits"', response.text)
+
+
+def test_adjust_page_marks_the_field_in_error(admin_client, user):
+    response = admin_client.post(
+        f"/admin/credits/creditaccount/adjust/{user.pk}/", {"credits": "0", "remark": "Oops"}
+    )
+
+    assert response.status_code == 200
+    assert '<p class="errornote">Please correct the error below.</p>' in response.text
+    assert "Must not be zero." in response.text
+    assert not CreditTransaction.objects.exists()
