@@ -41,6 +41,7 @@ from credits.models import (
     HoldState,
     TransType,
 )
+from credits.signals import ledger_entry_created
 
 MAX_CREDITS = 1_000_000_000
 MAX_REFERENCE_LENGTH = 64
@@ -86,9 +87,9 @@ def _record(
     remark: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> CreditTransaction:
-    """Append one entry; the account's counters must already include its effect."""
+    """Append one entry and announce it; the account's counters must already include its effect."""
     account.sequence += 1
-    return CreditTransaction.objects.create(
+    entry = CreditTransaction.objects.create(
         trans_no=f"TX{now:%Y%m%d}-{account.user_id}-{account.sequence:06d}",
         user_id=account.user_id,
         sequence=account.sequence,
@@ -101,6 +102,10 @@ def _record(
         actor=actor,
         created_at=now,
     )
+    balance = {"available": account.available, "frozen": account.frozen}
+    balance.update(used=account.used, total=account.total)
+    ledger_entry_created.send(sender=CreditTransaction, entry=entry, balance=balance)
+    return entry
 
 
 def _save(account: CreditAccount) -> None:

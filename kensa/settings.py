@@ -313,3 +313,22 @@ if not DEBUG:
 # Where the provider sends the buyer after paying or giving up; empty = this site's home page.
 BILLING_SUCCESS_URL = env.str("BILLING_SUCCESS_URL", default="")
 BILLING_CANCEL_URL = env.str("BILLING_CANCEL_URL", default="")
+
+# Notifications (SPEC §11): the event outbox, users' webhook endpoints, the live stream.
+# Deliveries run on their own task queue ("webhooks", its own worker: db_worker
+# --queue-name webhooks), so a slow endpoint never holds up the video pipeline.
+for _backend in TASKS.values():
+    _backend["QUEUES"] = [*_backend.get("QUEUES", ["default"]), "webhooks"]
+WEBHOOKS_MAX_ENDPOINTS = env.int("WEBHOOKS_MAX_ENDPOINTS", default=10)
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)
+# Seconds before each retry of a failed delivery; after the last one the delivery fails.
+WEBHOOKS_RETRY_SCHEDULE = env.list(
+    "WEBHOOKS_RETRY_SCHEDULE", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+WEBHOOKS_DISABLE_AFTER_DAYS = env.float("WEBHOOKS_DISABLE_AFTER_DAYS", default=5)
+# Deliveries to one endpoint in flight at once (across all workers).
+WEBHOOKS_ENDPOINT_CONCURRENCY = env.int("WEBHOOKS_ENDPOINT_CONCURRENCY", default=2)
+EVENTS_RETENTION_HOURS = env.int("EVENTS_RETENTION_HOURS", default=24)
+EVENTS_STREAM_SECONDS = env.int("EVENTS_STREAM_SECONDS", default=300)
+EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=15.0)
