@@ -1,4 +1,4 @@
-from kensa.errors import ConflictError, DomainError, NotFoundError
+from kensa.errors import ConflictError, NotFoundError
 
 
 class VideoNotFoundError(NotFoundError):
@@ -13,8 +13,3 @@ class VideoNotFinishedError(ConflictError):
 class IdempotencyConflictError(ConflictError):
     code = "idempotency_key_reused"
     default_message = "This Idempotency-Key was already used with a different request body."
-
-
-class InvalidVideoRequestError(DomainError):
-    status_code = 400
-    code = "invalid_input"

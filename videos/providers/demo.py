@@ -10,7 +10,6 @@ that, because ``open_result`` only receives the URL.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 import uuid
@@ -136,19 +135,6 @@ def render_mp4(path: str | Path, *, duration: int, width: int, height: int, with
         raise ProviderError("The demo video took too long to render.", retryable=True) from error
     except (subprocess.CalledProcessError, OSError) as error:
         raise ProviderError("The demo video could not be rendered.", retryable=False) from error
-
-
-def render_thumbnail(video: str | Path | IO[bytes]) -> bytes:
-    """A JPEG of the first frame of an MP4 given as a path or a binary file object."""
-    from videos.media import thumbnail_jpeg
-
-    if isinstance(video, str | Path):
-        return thumbnail_jpeg(video)
-    # ffmpeg needs a seekable file (the moov box may sit at the end): spool to disk.
-    with tempfile.NamedTemporaryFile(suffix=".mp4") as local:
-        shutil.copyfileobj(video, local, length=1024 * 1024)
-        local.flush()
-        return thumbnail_jpeg(local.name)
 
 
 class DemoProvider(Provider):

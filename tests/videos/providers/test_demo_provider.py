@@ -12,8 +12,9 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
+from videos.media import thumbnail_jpeg
 from videos.providers.base import GenerationRequest, ProviderError, TaskState
-from videos.providers.demo import DemoProvider, render_mp4, render_thumbnail
+from videos.providers.demo import DemoProvider, render_mp4
 
 
 def make_request(**overrides) -> GenerationRequest:
@@ -214,14 +215,7 @@ def test_the_demo_provider_does_not_parse_callbacks(demo):
         demo.parse_callback(b"{}", {})
 
 
-def test_render_thumbnail_of_a_path_is_a_jpeg(demo, tmp_path):
+def test_the_demo_result_gives_a_jpeg_thumbnail(demo, tmp_path):
     path = render(demo, make_request(duration=1), tmp_path / "v.mp4")
 
-    assert render_thumbnail(path)[:3] == b"\xff\xd8\xff"
-
-
-def test_render_thumbnail_of_a_binary_file_is_a_jpeg(demo, tmp_path):
-    path = render(demo, make_request(duration=1), tmp_path / "v.mp4")
-
-    with path.open("rb") as stream:
-        assert render_thumbnail(stream)[:3] == b"\xff\xd8\xff"
+    assert thumbnail_jpeg(path)[:3] == b"\xff\xd8\xff"

@@ -17,9 +17,9 @@ from ipaddress import ip_address
 import pytest
 
 from kensa import outbound
-from kensa.outbound import OutboundError
+from kensa.outbound import OutboundError, check_url
 from tests.fakes.provider_server import MP4_HEAD, sample_mp4
-from videos.downloads import check_remote_url, open_remote_video
+from videos.downloads import open_remote_video
 from videos.providers.base import Provider, ProviderError
 
 pytestmark = pytest.mark.usefixtures("allow_private")
@@ -234,11 +234,11 @@ def test_a_redirect_to_a_private_address_is_refused(provider_server, settings, m
     assert provider_server.requests_to("/files/result.mp4") == []
 
 
-def test_check_remote_url_refuses_the_backslash_form(settings):
+def test_the_outbound_check_refuses_the_backslash_form(settings):
     settings.REMOTE_ASSET_ALLOW_PRIVATE = True
 
     with pytest.raises(OutboundError) as raised:
-        check_remote_url("http://127.0.0.1:8080\\@example.com/v.mp4")
+        check_url("http://127.0.0.1:8080\\@example.com/v.mp4")
 
     assert raised.value.code == "refused"
 
