@@ -9,6 +9,7 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -62,6 +63,44 @@ class AdjustmentForm(forms.Form):
         return credits
 
 
+class UserColumnMixin:
+    """Lists show the user as a link to their page (balance, packages, orders)."""
+
+    @admin.display(description="User", ordering="user__email")
+    def user_link(self, obj: object) -> str:
+        return format_html('<a href="{}">{}</a>', reverse(USER_CHANGE_URL, args=[obj.user_id]), obj.user)
+
+
+class FrozenCreditsFilter(admin.SimpleListFilter):
+    title = "frozen credits"
+    parameter_name = "frozen"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Has frozen credits"), ("no", "None frozen")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(frozen__gt=0)
+        if self.value() == "no":
+            return queryset.filter(frozen=0)
+        return queryset
+
+
+class AvailableBalanceFilter(admin.SimpleListFilter):
+    title = "available balance"
+    parameter_name = "available"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("zero", "Zero"), ("positive", "Positive")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "zero":
+            return queryset.filter(available=0)
+        if self.value() == "positive":
+            return queryset.filter(available__gt=0)
+        return queryset
+
+
 def adjust_link(user_id: int) -> str:
     return format_html(
         '<a class="button" href="{}">Adjust credits</a>',
@@ -70,8 +109,9 @@ def adjust_link(user_id: int) -> str:
 
 
 @admin.register(CreditAccount)
-class CreditAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["user", "available", "frozen", "used", "total", "updated_at"]
+class CreditAccountAdmin(UserColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["user_link", "available", "frozen", "used", "total", "updated_at"]
+    list_filter = [FrozenCreditsFilter, AvailableBalanceFilter, "updated_at"]
     search_fields = ["user__email", "user__username"]
     list_select_related = ["user"]
     readonly_fields = ["user", "available", "frozen", "used", "total", "sequence", "updated_at", "adjust"]
@@ -136,19 +176,20 @@ class AllocationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(CreditHold)
-class CreditHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["reference", "user", "amount", "state", "created_at", "ended_at"]
-    list_filter = ["state"]
+class CreditHoldAdmin(UserColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["reference", "user_link", "amount", "state", "created_at", "ended_at"]
+    list_filter = ["state", "created_at", ("ended_at", admin.EmptyFieldListFilter)]
+    date_hierarchy = "created_at"
     search_fields = ["reference", "user__email"]
     list_select_related = ["user"]
     inlines = [AllocationInline]
 
 
 @admin.register(CreditPackage)
-class CreditPackageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditPackageAdmin(UserColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "order_no",
-        "user",
+        "user_link",
         "trans_type",
         "amount",
         "remaining",
@@ -156,16 +197,16 @@ class CreditPackageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "expires_at",
         "created_at",
     ]
-    list_filter = ["trans_type", ("expires_at", admin.EmptyFieldListFilter)]
-    search_fields = ["order_no", "user__email"]
+    list_filter = ["trans_type", ("expires_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["order_no", "user__email", "remark"]
     list_select_related = ["user"]
 
 
 @admin.register(CreditTransaction)
-class CreditTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditTransactionAdmin(UserColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "trans_no",
-        "user",
+        "user_link",
         "trans_type",
         "credits",
         "balance_after",
@@ -173,7 +214,7 @@ class CreditTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "actor",
         "created_at",
     ]
-    list_filter = ["trans_type"]
+    list_filter = ["trans_type", "created_at", ("actor", admin.EmptyFieldListFilter)]
     search_fields = ["trans_no", "reference", "user__email", "remark"]
     list_select_related = ["user", "actor"]
     date_hierarchy = "created_at"

@@ -7,9 +7,10 @@ import re
 import pytest
 from django.test import Client
 
+from credits import services
 from credits.models import CreditAccount, CreditHold, CreditPackage, CreditTransaction
 from credits.selectors import balance_of
-from tests.credits.conftest import give
+from tests.credits.conftest import give, reference
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,93 @@ def test_adjust_page_marks_the_field_in_error(admin_client, user):
     assert '<p class="errornote">Please correct the error below.</p>' in response.text
     assert "Must not be zero." in response.text
     assert not CreditTransaction.objects.exists()
+
+
+def user_cell(user) -> str:
+    return f'<a href="/admin/auth/user/{user.pk}/change/">{user}</a>'
+
+
+@pytest.mark.parametrize(
+    ("model", "filter_titles"),
+    [
+        ("creditaccount", ["frozen credits", "available balance", "updated at"]),
+        ("credithold", ["state", "created at", "ended at"]),
+        ("creditpackage", ["trans type", "expires at", "created at"]),
+        ("credittransaction", ["trans type", "created at", "actor"]),
+    ],
+)
+def test_ledger_lists_offer_their_filters_and_search(admin_client, user, model, filter_titles):
+    give(user, 7)
+    services.hold(user, 2, reference())
+
+    response = admin_client.get(f"/admin/credits/{model}/")
+
+    assert response.status_code == 200
+    assert re.findall(r'data-filter-title="([^"]+)"', response.text) == filter_titles
+    assert 'id="searchbar"' in response.text
+
+
+@pytest.mark.parametrize("model", ["creditaccount", "creditpackage", "credithold", "credittransaction"])
+def test_ledger_lists_link_the_user_to_their_page(admin_client, user, model):
+    give(user, 7)
+    services.hold(user, 2, reference())
+
+    response = admin_client.get(f"/admin/credits/{model}/")
+
+    assert user_cell(user) in response.text
+
+
+def test_accounts_filter_by_frozen_credits(admin_client, user, other_user):
+    give(user, 7)
+    services.hold(user, 3, reference())
+    give(other_user, 2)
+
+    frozen = admin_client.get("/admin/credits/creditaccount/?frozen=yes").text
+    none_frozen = admin_client.get("/admin/credits/creditaccount/?frozen=no").text
+
+    assert (user_cell(user) in frozen, user_cell(other_user) in frozen) == (True, False)
+    assert (user_cell(user) in none_frozen, user_cell(other_user) in none_frozen) == (False, True)
+
+
+def test_accounts_filter_by_available_balance(admin_client, user, other_user):
+    give(user, 7)
+    give(other_user, 2)
+    services.hold(other_user, 2, reference())
+
+    zero = admin_client.get("/admin/credits/creditaccount/?available=zero").text
+    positive = admin_client.get("/admin/credits/creditaccount/?available=positive").text
+
+    assert (user_cell(user) in zero, user_cell(other_user) in zero) == (False, True)
+    assert (user_cell(user) in positive, user_cell(other_user) in positive) == (True, False)
+
+
+def test_open_holds_are_found_by_their_empty_end(admin_client, user):
+    give(user, 7)
+    open_hold = services.hold(user, 2, reference())
+    ended = services.hold(user, 3, reference())
+    services.settle(ended.reference)
+
+    response = admin_client.get("/admin/credits/credithold/?ended_at__isempty=1")
+
+    assert (open_hold.reference in response.text, ended.reference in response.text) == (True, False)
+
+
+def test_packages_are_found_by_their_remark(admin_client, user):
+    give(user, 7)
+    services.adjust(user, 5, remark="Goodwill for the outage", actor=admin_client.admin)
+    goodwill = CreditPackage.objects.get(remark="Goodwill for the outage")
+
+    response = admin_client.get("/admin/credits/creditpackage/?q=outage")
+
+    assert goodwill.order_no in response.text
+    assert CreditPackage.objects.exclude(pk=goodwill.pk).get().order_no not in response.text
+
+
+def test_transactions_by_staff_are_told_apart_from_system_ones(admin_client, user):
+    give(user, 7)
+    services.adjust(user, 5, remark="Goodwill", actor=admin_client.admin)
+    system, by_staff = CreditTransaction.objects.order_by("sequence")
+
+    response = admin_client.get("/admin/credits/credittransaction/?actor__isempty=1")
+
+    assert (system.trans_no in response.text, by_staff.trans_no in response.text) == (True, False)
