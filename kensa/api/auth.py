@@ -34,4 +34,6 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     if refusal is not None:
         response.status_code = refusal.status_code
         response["Retry-After"] = str(refusal.retry_after)
+        for name, value in getattr(refusal, "headers", {}).items():  # X-RateLimit-*, on a 429
+            response[name] = value
     return response
