@@ -25,9 +25,7 @@ class Received:
 
 
 class WebhookReceiver:
-    def __init__(
-        self, statuses: list[int] | None = None, *, delay: float = 0.0, location: str = ""
-    ) -> None:
+    def __init__(self, statuses: list[int] | None = None, *, delay: float = 0.0, location: str = "") -> None:
         self.statuses = list(statuses or [200])
         self.delay = delay
         self.location = location
@@ -38,14 +36,16 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
                     receiver.in_flight += 1
                     receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                     index = len(receiver.requests)
                     receiver.requests.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
+                        Received(
+                            self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()
+                        )
                     )
                     receiver._lock.notify_all()
                 try:

@@ -11,9 +11,9 @@ from django.db import close_old_connections
 
 logger = logging.getLogger("kensa.scheduler")
 
-# Lost callbacks, expired credit packages and old webhook deliveries are only ever
-# noticed by these jobs.
-PERIODIC_JOBS = ("videos_reconcile", "credits_expire", "webhooks_purge")
+# Lost callbacks, expired credit packages, old webhook deliveries and events, and user
+# webhook deliveries whose task was lost are only ever noticed by these jobs.
+PERIODIC_JOBS = ("videos_reconcile", "credits_expire", "webhooks_purge", "webhooks_dispatch")
 
 
 class Command(BaseCommand):
