@@ -9,8 +9,17 @@ from webhooks.services import reprocess
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["id", "provider", "video_uuid", "task_id", "signature_valid", "outcome", "received_at"]
-    list_filter = ["provider", "outcome", "signature_valid"]
-    search_fields = ["video_uuid", "task_id", "body"]
+    list_filter = [
+        "provider",
+        "outcome",
+        "signature_valid",
+        "received_at",
+        ("processed_at", admin.EmptyFieldListFilter),
+    ]
+    # Exact matches, not a contains-search through every stored body (the table grows with
+    # each callback; video_uuid is indexed).
+    search_fields = ["=video_uuid", "=task_id"]
+    search_help_text = "An exact video UUID or provider task id."
     date_hierarchy = "received_at"
     actions = ["reprocess_deliveries"]
 
@@ -18,12 +27,18 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
+        # Model-level "change" is what the reprocess action needs; a delivery's own page stays
+        # read-only (no Save) for everyone.
+        return obj is None and super().has_change_permission(request)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Reprocess selected deliveries")
+    @admin.action(
+        description="Reprocess selected deliveries",
+        permissions=["change"],
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
     def reprocess_deliveries(self, request, queryset):
         outcomes = []
         for delivery in queryset:

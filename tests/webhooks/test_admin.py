@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from tests.factories import UserFactory
@@ -126,5 +129,105 @@ def test_reprocess_action_is_refused_to_staff_without_permission(
     response = browser.post(CHANGELIST, {"action": "reprocess_deliveries", "_selected_action": [stored.pk]})
 
     assert response.status_code == 403
+    assert WebhookDelivery.objects.get(pk=stored.pk).outcome == "received"
+    assert Video.objects.get(pk=video.pk).status == "GENERATING"
+
+
+@pytest.fixture
+def viewer_client(staff_user) -> Client:
+    """Staff who may look at deliveries but not change (reprocess) them."""
+    staff_user.user_permissions.add(Permission.objects.get(codename="view_webhookdelivery"))
+    browser = Client()
+    browser.force_login(staff_user)
+    return browser
+
+
+def reprocess_from_the_delivery_page(browser: Client, delivery: WebhookDelivery):
+    return browser.post(
+        f"{CHANGELIST}{delivery.pk}/change/",
+        {"CHANGE_FORM-action": "reprocess_deliveries", "_selected_action": [delivery.pk], "index": 0},
+        follow=True,
+    )
+
+
+def test_changelist_offers_filters_and_an_exact_search(admin_client, delivery):
+    response = admin_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    assert re.findall(r'data-filter-title="([^"]+)"', response.text) == [
+        "provider",
+        "outcome",
+        "signature valid",
+        "received at",
+        "processed at",
+    ]
+    assert 'id="searchbar"' in response.text
+
+
+def test_search_finds_a_delivery_by_its_exact_task_id_only(admin_client, delivery):
+    exact = admin_client.get(CHANGELIST, {"q": delivery.task_id})
+    partial = admin_client.get(CHANGELIST, {"q": delivery.task_id[:-3]})
+
+    assert f"{CHANGELIST}{delivery.pk}/change/" in exact.text
+    assert f"{CHANGELIST}{delivery.pk}/change/" not in partial.text
+
+
+def test_unprocessed_deliveries_are_found_by_their_empty_processed_at(
+    admin_client, auth_client, funded_user, evolink
+):
+    video = generate(auth_client)
+    evolink.complete(video.provider_task_id, callback=False)
+    stored = store_unprocessed(evolink, video)
+    post_callback(Client(), evolink, video)
+    processed = WebhookDelivery.objects.exclude(pk=stored.pk).get()
+
+    response = admin_client.get(CHANGELIST, {"processed_at__isempty": "1"})
+
+    assert f"{CHANGELIST}{stored.pk}/change/" in response.text
+    assert f"{CHANGELIST}{processed.pk}/change/" not in response.text
+
+
+def test_reprocess_action_is_offered_on_the_read_only_delivery_page(admin_client, delivery):
+    response = admin_client.get(f"{CHANGELIST}{delivery.pk}/change/")
+
+    assert 'name="_save"' not in response.text
+    assert '<option value="reprocess_deliveries">Reprocess selected deliveries</option>' in response.text
+
+
+def test_reprocess_from_the_delivery_page_processes_it(admin_client, auth_client, funded_user, evolink):
+    video = generate(auth_client)
+    evolink.complete(video.provider_task_id, callback=False)
+    stored = store_unprocessed(evolink, video)
+
+    response = reprocess_from_the_delivery_page(admin_client, stored)
+
+    assert response.status_code == 200
+    assert "Reprocessed 1 deliveries (queued: 1)." in response.text
+    assert WebhookDelivery.objects.get(pk=stored.pk).outcome == "queued"
+    assert Video.objects.get(pk=video.pk).status == "COMPLETED"
+
+
+def test_view_only_staff_see_deliveries_without_the_reprocess_action(viewer_client, delivery):
+    listing = viewer_client.get(CHANGELIST)
+    page = viewer_client.get(f"{CHANGELIST}{delivery.pk}/change/")
+
+    assert (listing.status_code, page.status_code) == (200, 200)
+    assert "reprocess_deliveries" not in listing.text
+    assert "reprocess_deliveries" not in page.text
+    assert 'name="_save"' not in page.text
+
+
+def test_view_only_staff_cannot_reprocess(viewer_client, auth_client, funded_user, evolink):
+    video = generate(auth_client)
+    evolink.complete(video.provider_task_id, callback=False)
+    stored = store_unprocessed(evolink, video)
+
+    from_the_list = viewer_client.post(
+        CHANGELIST, {"action": "reprocess_deliveries", "_selected_action": [stored.pk]}, follow=True
+    )
+    from_the_page = reprocess_from_the_delivery_page(viewer_client, stored)
+
+    assert "Reprocessed" not in from_the_list.text
+    assert from_the_page.status_code == 403
     assert WebhookDelivery.objects.get(pk=stored.pk).outcome == "received"
     assert Video.objects.get(pk=video.pk).status == "GENERATING"
