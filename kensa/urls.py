@@ -19,7 +19,11 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("healthz", HealthView.as_view(), name="healthz"),
+    # The demo provider's checkout and portal pages.
+    path("billing/", include("credits.billing.urls")),
     path("api/v1/", include("kensa.api.urls")),
+    # Creem's webhook where Kensa's docs have always put it (also /api/v1/billing/webhook/creem).
+    path("api/auth/creem/webhook", include("webhooks.api.creem_urls")),
     # Anything else under /api/ answers with the JSON envelope, not an HTML page.
     re_path(r"^api/", api_not_found),
 ]

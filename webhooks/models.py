@@ -16,12 +16,22 @@ class DeliveryOutcome(models.TextChoices):
     REJECTED = "rejected", "Signature missing or invalid"
     INVALID = "invalid", "Malformed body"
     ERROR = "error", "Processing failed"
+    APPLIED = "applied", "Payment event applied"
+    WAITING = "waiting", "Payment event waits for the payment it refers to"
+
+
+class DeliveryKind(models.TextChoices):
+    CALLBACK = "callback", "Video provider callback"
+    BILLING = "billing", "Payment event"
 
 
 class WebhookDelivery(models.Model):
-    """Every provider callback, stored raw before anything else happens."""
+    """Every provider callback and payment event, stored raw before anything else happens."""
 
+    kind = models.CharField(max_length=16, choices=DeliveryKind.choices, default=DeliveryKind.CALLBACK)
     provider = models.CharField(max_length=32)
+    # A payment event's id at its provider, once its signature is checked.
+    event_id = models.CharField(max_length=255, blank=True, db_index=True)
     video_uuid = models.CharField(max_length=64, blank=True, db_index=True)
     task_id = models.CharField(max_length=255, blank=True)
     headers = models.JSONField(default=dict)

@@ -1,8 +1,11 @@
-"""Provider callbacks: store raw, authenticate, then hand the video a status refresh.
+"""Provider callbacks and payment events: store raw, authenticate, then act.
 
 The callback is a trigger, not the truth: processing never trusts the body's verdict;
 it queues a query of the provider, whose answer decides (``videos.refresh``). Which
 videos want one is the videos app's rule (``videos.selectors.callback_refusal``).
+
+A payment event (kind ``billing``) goes to ``credits.billing.events.handle_event``, which
+checks its signature on the raw body and applies it once per event id.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from credits.billing import events as billing_events
+from credits.billing.errors import InvalidBillingSignatureError, MalformedBillingEventError
 from kensa.errors import DomainError
 from videos.callbacks import verify_callback
 from videos.providers import get_provider
 from videos.providers.base import ProviderError
 from videos.refresh import request_refresh
 from videos.selectors import callback_refusal
-from webhooks.models import DeliveryOutcome, WebhookDelivery
+from webhooks.models import DeliveryKind, DeliveryOutcome, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +54,17 @@ def _pg_text(value: str) -> str:
 
 
 def record_delivery(
-    provider: str, *, headers: Mapping[str, str], body: bytes, query_string: str, remote_addr: str | None
+    provider: str,
+    *,
+    headers: Mapping[str, str],
+    body: bytes,
+    query_string: str,
+    remote_addr: str | None,
+    kind: str = DeliveryKind.CALLBACK,
 ) -> WebhookDelivery:
-    video = parse_qs(query_string).get("video", [""])[0][:64]
+    video = parse_qs(query_string).get("video", [""])[0][:64] if kind == DeliveryKind.CALLBACK else ""
     return WebhookDelivery.objects.create(
+        kind=kind,
         provider=provider,
         video_uuid=_pg_text(video),
         headers={_pg_text(k): _pg_text(v) for k, v in headers.items() if k.lower() not in DROPPED_HEADERS},
@@ -66,17 +78,23 @@ def _finish(delivery: WebhookDelivery, outcome: str, error: str = "") -> Webhook
     delivery.outcome = outcome
     delivery.error = error
     delivery.processed_at = timezone.now()
-    delivery.save(update_fields=["outcome", "error", "processed_at", "signature_valid", "task_id"])
+    delivery.save(
+        update_fields=["outcome", "error", "processed_at", "signature_valid", "task_id", "event_id"]
+    )
     return delivery
 
 
-def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
-    """Authenticate a stored delivery and queue the video's refresh. Safe to repeat.
+def process_delivery(delivery: WebhookDelivery, raw_body: bytes | None = None) -> WebhookDelivery:
+    """Authenticate a stored delivery and act on it (a video's refresh, a payment event).
+    Safe to repeat.
 
+    ``raw_body``: the bytes as received (the stored text is the same for any UTF-8 body).
     Refusals raise typed errors; anything unexpected is recorded on the delivery (outcome
     ``error``, reprocess it from the admin) before it propagates.
     """
     try:
+        if delivery.kind == DeliveryKind.BILLING:
+            return _process_payment_event(delivery, delivery.body.encode() if raw_body is None else raw_body)
         return _process(delivery)
     except DomainError:
         raise
@@ -120,6 +138,42 @@ def _process(delivery: WebhookDelivery) -> WebhookDelivery:
         return _finish(delivery, DeliveryOutcome.IGNORED, "same body as a delivery already processed")
     request_refresh(str(video_pk), force=True)
     return _finish(delivery, DeliveryOutcome.QUEUED)
+
+
+BILLING_OUTCOMES = {
+    "applied": DeliveryOutcome.APPLIED,
+    "waiting": DeliveryOutcome.WAITING,
+    "ignored": DeliveryOutcome.IGNORED,
+    billing_events.DUPLICATE: DeliveryOutcome.IGNORED,
+}
+
+
+def _process_payment_event(delivery: WebhookDelivery, body: bytes) -> WebhookDelivery:
+    try:
+        result = billing_events.handle_event(
+            delivery.provider, body, delivery.headers, received_at=delivery.received_at
+        )
+    except InvalidBillingSignatureError:
+        delivery.signature_valid = False
+        _finish(delivery, DeliveryOutcome.REJECTED, "signature missing, invalid or stale")
+        raise
+    except DomainError as error:  # unreadable or too large: nothing applied
+        delivery.signature_valid = True if isinstance(error, MalformedBillingEventError) else None
+        _finish(delivery, DeliveryOutcome.INVALID, error.message)
+        raise
+    delivery.signature_valid = True
+    delivery.event_id = result.event_id[:255]
+    detail = "event processed before" if result.outcome == billing_events.DUPLICATE else result.detail
+    return _finish(delivery, BILLING_OUTCOMES.get(result.outcome, DeliveryOutcome.IGNORED), detail)
+
+
+def receive_payment_event(provider: str, body: bytes, headers: Mapping[str, str]) -> WebhookDelivery:
+    """A payment event Kensa made itself (the demo checkout): stored and processed as if
+    it had arrived at the webhook endpoint (``credits.billing.events.submit_event``)."""
+    delivery = record_delivery(
+        provider, headers=headers, body=body, query_string="", remote_addr=None, kind=DeliveryKind.BILLING
+    )
+    return process_delivery(delivery, body)
 
 
 def _already_acted_on(delivery: WebhookDelivery, video_pk: uuid.UUID) -> bool:

@@ -58,6 +58,12 @@ class MalformedBillingEventError(DomainError):
     default_message = "The event body could not be read."
 
 
+class BillingEventTooLargeError(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+    default_message = "The event body is too large."
+
+
 class UnknownBillingProviderNameError(NotFoundError):
     code = "not_found"
     default_message = "Not found."

@@ -1,8 +1,12 @@
 """The one entry point for payment events: verify, parse, apply once.
 
-``handle_event(provider, raw_body, headers)`` is what the webhook layer (and the demo
-checkout page) calls. A forged, stale or unreadable event raises a typed error (401 or
-400) and changes nothing. An authentic event is applied in one transaction that also
+``handle_event(provider, raw_body, headers)`` is what the webhook layer calls once it has
+stored a delivery. Events Kensa makes itself (the demo checkout's Pay button) go through
+``submit_event``, which hands them to the same store-then-handle pipeline: the webhooks
+app registers it with ``register_event_sink`` when it starts (credits imports no webhooks).
+
+A forged or stale event raises a typed error (401), an unreadable one 400, an oversized
+one 413, and changes nothing. An authentic event is applied in one transaction that also
 writes its ``ProcessedBillingEvent`` row, unique on (provider, event id): a repeat or a
 parallel copy finds the row and changes nothing. An event about something not seen yet
 (a refund before its payment) waits, and is applied when that arrives.
@@ -11,14 +15,16 @@ parallel copy finds the row and changes nothing. An event about something not se
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from credits.billing import fulfilment
 from credits.billing.errors import (
+    BillingEventTooLargeError,
     InvalidBillingSignatureError,
     MalformedBillingEventError,
     UnknownBillingProviderNameError,
@@ -43,21 +49,52 @@ class EventResult:
     detail: str = ""
 
 
-def handle_event(provider_name: str, raw_body: bytes, headers: Mapping[str, str]) -> EventResult:
-    """Verify the signature on the raw body, parse, and apply the event once."""
+def handle_event(
+    provider_name: str,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    *,
+    received_at: datetime | None = None,
+) -> EventResult:
+    """Verify the signature on the raw body, parse, and apply the event once.
+
+    ``received_at``: when a stored delivery arrived (a signed timestamp is judged against
+    it, so staff can reprocess a delivery after the provider's tolerance has passed).
+    """
     try:
         provider = billing_provider(provider_name)
     except UnknownBillingProviderError:
         raise UnknownBillingProviderNameError() from None
     if len(raw_body) > MAX_EVENT_BYTES:
-        raise MalformedBillingEventError(f"The event body is too large (at most {MAX_EVENT_BYTES} bytes).")
+        raise BillingEventTooLargeError(f"The event body is too large (at most {MAX_EVENT_BYTES} bytes).")
     try:
-        event = provider.parse_event(raw_body, headers)
+        event = provider.parse_event(
+            raw_body, headers, received_at=received_at.timestamp() if received_at else None
+        )
     except EventRejectedError as error:
         if error.authentic:
             raise MalformedBillingEventError(error.message) from error
         raise InvalidBillingSignatureError() from error
     return apply_event(event)
+
+
+# Receives (provider, raw body, headers) of an event Kensa made itself; see submit_event.
+EventSink = Callable[[str, bytes, Mapping[str, str]], object]
+_sinks: list[EventSink] = []
+
+
+def register_event_sink(sink: EventSink) -> None:
+    """Route ``submit_event`` through ``sink`` (the webhooks app's stored-delivery pipeline)."""
+    _sinks[:] = [sink]
+
+
+def submit_event(provider_name: str, raw_body: bytes, headers: Mapping[str, str]) -> None:
+    """Deliver an event Kensa made itself the way a provider's arrives: stored, then handled.
+
+    Without a registered sink (credits used without webhooks) it is handled directly.
+    """
+    sink = _sinks[0] if _sinks else handle_event
+    sink(provider_name, raw_body, headers)
 
 
 def _serialize(provider: str) -> None:

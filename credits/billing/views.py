@@ -1,7 +1,8 @@
 """The demo provider's pages: a checkout with Pay and Cancel, and a portal to cancel.
 
-Paying sends signed demo events through ``events.handle_event``, the path every provider's
-events take, so the quick start buys credits exactly as production does.
+Paying sends signed demo events through ``events.submit_event``: stored as a webhook
+delivery, then ``events.handle_event``, the path every provider's events take, so the quick
+start buys credits exactly as production does.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ def _demo() -> DemoProvider:
     return provider
 
 
-def _send(event_type: str, data: dict) -> events.EventResult:
+def _send(event_type: str, data: dict) -> None:
     body, headers = _demo().signed_event(event_type, data)
-    return events.handle_event("demo", body, headers)
+    events.submit_event("demo", body, headers)
 
 
 def _landing(url: str, request: HttpRequest, order_no: str) -> str:

@@ -19,8 +19,9 @@ from django.utils.http import is_same_domain
 from kensa.api.envelope import error_response
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Provider callbacks authenticate with a signed URL instead (see webhooks).
-EXEMPT_PREFIXES = ("/api/v1/video/callback/",)
+# Provider callbacks authenticate with a signed URL, payment events with the provider's
+# signature on the body (see webhooks).
+EXEMPT_PREFIXES = ("/api/v1/video/callback/", "/api/v1/billing/webhook/", "/api/auth/creem/webhook")
 
 
 def _token_check(request: HttpRequest) -> HttpResponse:

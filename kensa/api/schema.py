@@ -68,8 +68,12 @@ ERROR_HEADERS = {
     "429": RETRY_AFTER,
 }
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Mirrors kensa.api.middleware: these paths authenticate with a signed URL instead.
-CROSS_SITE_EXEMPT_PREFIXES = ("/api/v1/video/callback/",)
+# Mirrors kensa.api.middleware: these paths authenticate with a signed URL or body instead.
+CROSS_SITE_EXEMPT_PREFIXES = (
+    "/api/v1/video/callback/",
+    "/api/v1/billing/webhook/",
+    "/api/auth/creem/webhook",
+)
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(

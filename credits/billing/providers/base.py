@@ -127,8 +127,14 @@ class BillingProvider(abc.ABC):
         """A customer-portal link (cancel, change card) for the provider's customer."""
 
     @abc.abstractmethod
-    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> BillingEvent:
-        """Verify the event's signature on the raw body, then parse it."""
+    def parse_event(
+        self, body: bytes, headers: Mapping[str, str], *, received_at: float | None = None
+    ) -> BillingEvent:
+        """Verify the event's signature on the raw body, then parse it.
+
+        A signed timestamp is judged against ``received_at`` (unix; default now): a stored
+        delivery reprocessed later was fresh when it arrived.
+        """
 
 
 def header(headers: Mapping[str, str], name: str) -> str:

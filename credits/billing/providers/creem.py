@@ -87,7 +87,9 @@ class CreemProvider(BillingProvider):
             raise BillingProviderError("Creem answered without a portal link.", retryable=True)
         return url
 
-    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> BillingEvent:
+    def parse_event(
+        self, body: bytes, headers: Mapping[str, str], *, received_at: float | None = None
+    ) -> BillingEvent:
         if not self.webhook_secret:
             raise EventRejectedError("Creem webhooks are not configured.", authentic=False)
         sent = header(headers, "creem-signature").strip().lower()

@@ -91,7 +91,9 @@ class DemoProvider(BillingProvider):
         ).encode()
         return body, {SIGNATURE_HEADER: f"t={timestamp},v1={_mac(self.key, timestamp, body)}"}
 
-    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> BillingEvent:
+    def parse_event(
+        self, body: bytes, headers: Mapping[str, str], *, received_at: float | None = None
+    ) -> BillingEvent:
         parts = dict(
             item.split("=", 1) for item in header(headers, SIGNATURE_HEADER).split(",") if "=" in item
         )
@@ -101,7 +103,7 @@ class DemoProvider(BillingProvider):
         expected = _mac(self.key, int(timestamp), body)
         if not hmac.compare_digest(parts.get("v1", ""), expected):
             raise EventRejectedError("The demo signature is missing or invalid.", authentic=False)
-        if int(timestamp) < time.time() - TOLERANCE:
+        if int(timestamp) < (time.time() if received_at is None else received_at) - TOLERANCE:
             raise EventRejectedError("The demo event is too old.", authentic=False)
         return parse(json_object(body))
 

@@ -9,6 +9,7 @@ both read (an invoice's subscription moved under ``parent.subscription_details``
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -126,12 +127,17 @@ class StripeProvider(BillingProvider):
                 f"Stripe refused the request (HTTP {status}).", retryable=status >= 500, code=str(status)
             ) from error
 
-    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> BillingEvent:
+    def parse_event(
+        self, body: bytes, headers: Mapping[str, str], *, received_at: float | None = None
+    ) -> BillingEvent:
         if not self.webhook_secret:
             raise EventRejectedError("Stripe webhooks are not configured.", authentic=False)
+        # The library compares with now: widening its tolerance by the delivery's age judges
+        # the timestamp against when it arrived.
+        age = max(0.0, time.time() - received_at) if received_at is not None else 0.0
         try:
             stripe.Webhook.construct_event(
-                body, header(headers, "Stripe-Signature"), self.webhook_secret, tolerance=TOLERANCE
+                body, header(headers, "Stripe-Signature"), self.webhook_secret, tolerance=TOLERANCE + int(age)
             )
         except stripe.SignatureVerificationError as error:
             raise EventRejectedError(

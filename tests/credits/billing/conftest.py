@@ -15,7 +15,6 @@ CREEM_WHSEC = "whsec_creem_kensa"
 
 @pytest.fixture(autouse=True)
 def billing_settings(settings):
-    settings.ROOT_URLCONF = "tests.credits.billing.urls"
     settings.BILLING_PROVIDER = "demo"
     settings.BILLING_DEMO_PAYMENTS = True
     settings.BILLING_SUCCESS_URL = "https://kensa.test/done?order={ORDER_NO}"

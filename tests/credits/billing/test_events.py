@@ -6,7 +6,7 @@ import pytest
 
 from credits import services
 from credits.billing import events
-from credits.billing.errors import MalformedBillingEventError, UnknownBillingProviderNameError
+from credits.billing.errors import BillingEventTooLargeError, UnknownBillingProviderNameError
 from credits.billing.models import OrderStatus, ProcessedBillingEvent
 from credits.billing.providers import billing_provider
 from credits.billing.views import pay
@@ -92,10 +92,10 @@ def test_refund_after_credits_were_spent_records_the_shortfall(user):
 
 
 def test_a_huge_body_is_refused_before_anything_is_read():
-    with pytest.raises(MalformedBillingEventError) as refused:
+    with pytest.raises(BillingEventTooLargeError) as refused:
         events.handle_event("demo", b"{" + b" " * (600 * 1024) + b"}", {})
 
-    assert refused.value.status_code == 400
+    assert (refused.value.status_code, refused.value.code) == (413, "payload_too_large")
     assert not ProcessedBillingEvent.objects.exists()
 
 
