@@ -121,6 +121,20 @@ def test_a_refused_api_key_answers_502(auth_client, user, creem_server, settings
     assert Order.objects.get(user=user).status == OrderStatus.EXPIRED
 
 
+def test_a_creem_host_that_resolves_to_a_private_address_is_never_called(
+    auth_client, user, creem_server, settings
+):
+    # Only an address written into CREEM_API_BASE is trusted; a name must resolve publicly.
+    settings.CREEM_API_BASE = creem_server.base_url.replace("127.0.0.1", "localhost")
+
+    response = auth_client.post(CHECKOUT, {"productId": "starter-pack"}, format="json")
+
+    assert response.status_code == 502
+    assert response.json()["code"] == "billing_unavailable"
+    assert creem_server.requests_to("/v1/checkouts") == []
+    assert Order.objects.get(user=user).status == OrderStatus.EXPIRED
+
+
 def test_portal_opens_the_creem_customer_portal(auth_client, user, creem_server):
     order = order_for(user, "basic-monthly")
     deliver("checkout.completed", checkout_completed(order))
