@@ -25,9 +25,13 @@ class Received:
 
 
 class WebhookReceiver:
-    def __init__(self, statuses: list[int] | None = None, *, delay: float = 0.0, location: str = "") -> None:
+    def __init__(
+        self, statuses: list[int] | None = None, *, delay: float | list[float] = 0.0, location: str = ""
+    ) -> None:
         self.statuses = list(statuses or [200])
-        self.delay = delay
+        # One delay for every request, or one per request in turn (none after the list).
+        self.delays = delay if isinstance(delay, list) else None
+        self.delay = 0.0 if isinstance(delay, list) else delay
         self.location = location
         self.requests: list[Received] = []
         self.in_flight = 0
@@ -49,8 +53,10 @@ class WebhookReceiver:
                     )
                     receiver._lock.notify_all()
                 try:
-                    if receiver.delay:
-                        time.sleep(receiver.delay)
+                    delays = receiver.delays
+                    wait = receiver.delay if delays is None else (delays[index] if index < len(delays) else 0)
+                    if wait:
+                        time.sleep(wait)
                     status = receiver.statuses[min(index, len(receiver.statuses) - 1)]
                     self.send_response(status)
                     if receiver.location:
