@@ -140,6 +140,64 @@ REQUEST_EXAMPLES: dict[str, list[OpenApiExample]] = {
             request_only=True,
         ),
     ],
+    # Payment events as the providers send them (for an order that does not exist: trying
+    # one signed with the webhook secret is received and ignored).
+    "billing_webhook_post": [
+        OpenApiExample(
+            "stripeCheckoutCompleted",
+            summary="Stripe: checkout.session.completed (signed with Stripe-Signature)",
+            value={
+                "id": "evt_1QxKensaExample0001",
+                "object": "event",
+                "type": "checkout.session.completed",
+                "created": 1767225600,
+                "livemode": False,
+                "data": {
+                    "object": {
+                        "id": "cs_test_a1B2c3D4e5F6",
+                        "object": "checkout.session",
+                        "client_reference_id": "ORD20260101A1B2C3D4E5F6",
+                        "mode": "payment",
+                        "payment_status": "paid",
+                        "payment_intent": "pi_3QxKensaExample",
+                        "customer": "cus_QxKensaExample",
+                        "amount_total": 1490,
+                        "currency": "usd",
+                        "metadata": {"order_no": "ORD20260101A1B2C3D4E5F6", "user_id": "1"},
+                    }
+                },
+            },
+            request_only=True,
+        ),
+    ],
+    "api_auth_creem_webhook_post": [
+        OpenApiExample(
+            "creemCheckoutCompleted",
+            summary="Creem: checkout.completed (signed with creem-signature)",
+            value={
+                "id": "evt_5WHHcZPv7VS0YUsberIuOz",
+                "eventType": "checkout.completed",
+                "created_at": 1767225600000,
+                "object": {
+                    "id": "ch_4l0N34kxo16AhRKUHFUuXr",
+                    "object": "checkout",
+                    "request_id": "ORD20260101A1B2C3D4E5F6",
+                    "order": {
+                        "id": "ord_4aDwWXjMLpes4Kj4XqNnUA",
+                        "customer": "cust_1OcIK1GEuVvXZwD19tjq2z",
+                        "amount": 1490,
+                        "currency": "USD",
+                        "status": "paid",
+                        "type": "onetime",
+                    },
+                    "customer": {"id": "cust_1OcIK1GEuVvXZwD19tjq2z", "object": "customer"},
+                    "status": "completed",
+                    "metadata": {"order_no": "ORD20260101A1B2C3D4E5F6", "user_id": "1"},
+                },
+            },
+            request_only=True,
+        ),
+    ],
     "video_callback_post": [
         OpenApiExample(
             "evolinkCompleted",
@@ -171,6 +229,10 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "ts": 1767225600,
     "sig": "9b1c3f7e2a4d6b8c0e1f3a5b7c9d1e2f4a6b8c0d2e4f6a8b0c1d3e5f7a9b1c3d",
     "Idempotency-Key": "7d9f2c4e-5b1a-4e8c-9f3d-2a6b8c0e1f4a",
+}
+# Where one name means different things: (operationId, parameter name) → example.
+OPERATION_PARAMETER_EXAMPLES: dict[tuple[str, str], Any] = {
+    ("billing_webhook_post", "provider"): "stripe",
 }
 
 
@@ -209,9 +271,13 @@ class EnvelopeAutoSchema(AutoSchema):
 
     def _get_parameters(self) -> list[dict]:
         parameters = super()._get_parameters()
+        operation_id = self.get_operation_id()
         for parameter in parameters:
-            declared = "example" in parameter or "examples" in parameter
-            if not declared and parameter["name"] in PARAMETER_EXAMPLES:
+            if "example" in parameter or "examples" in parameter:
+                continue
+            if (operation_id, parameter["name"]) in OPERATION_PARAMETER_EXAMPLES:
+                parameter["example"] = OPERATION_PARAMETER_EXAMPLES[(operation_id, parameter["name"])]
+            elif parameter["name"] in PARAMETER_EXAMPLES:
                 parameter["example"] = PARAMETER_EXAMPLES[parameter["name"]]
         return parameters
 

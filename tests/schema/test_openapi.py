@@ -15,15 +15,18 @@ from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from credits.billing.models import Order
 from kensa.api.schema import EXAMPLE_VIDEO_UUID
 from tests.factories import UserFactory, VideoFactory, give_credits
+from tests.fakes.creem_server import creem_signature
+from tests.fakes.stripe_server import stripe_signature
 from tests.live import ROOT
 from videos.callbacks import callback_signature
 from videos.models import Video
 
 pytestmark = pytest.mark.django_db
 
-# Every endpoint of SPEC §2–§8 (and the health check), with its methods.
+# Every endpoint of SPEC §2–§8 and §10 (and the health check), with its methods.
 EXPECTED_OPERATIONS = {
     "/api/v1/auth/csrf": {"get"},
     "/api/v1/auth/signup": {"post"},
@@ -36,6 +39,13 @@ EXPECTED_OPERATIONS = {
     "/api/v1/video/{uuid}": {"get", "delete"},
     "/api/v1/video/task": {"get"},
     "/api/v1/credit/history": {"get"},
+    "/api/v1/credit/products": {"get"},
+    "/api/v1/credit/checkout": {"post"},
+    "/api/v1/credit/orders": {"get"},
+    "/api/v1/credit/subscription": {"get"},
+    "/api/v1/credit/portal": {"post"},
+    "/api/v1/billing/webhook/{provider}": {"post"},
+    "/api/auth/creem/webhook": {"post"},
     "/api/v1/video/callback/{provider}": {"post"},
     "/api/v1/admin/credits/adjust": {"post"},
     "/api/v1/admin/videos": {"get"},
@@ -127,6 +137,17 @@ def test_every_error_is_described_as_the_error_envelope(schema):
             {"200", "400", "401", "403", "404", "409", "413", "415", "429"},
         ),
         ("/api/v1/admin/videos", "get", {"200", "400", "401", "403", "429"}),
+        ("/api/v1/credit/products", "get", {"200"}),
+        (
+            "/api/v1/credit/checkout",
+            "post",
+            {"201", "400", "401", "403", "409", "413", "415", "429", "502"},
+        ),
+        ("/api/v1/credit/orders", "get", {"200", "400", "401", "429"}),
+        ("/api/v1/credit/subscription", "get", {"200", "401", "429"}),
+        ("/api/v1/credit/portal", "post", {"200", "401", "403", "404", "429", "502"}),
+        ("/api/v1/billing/webhook/{provider}", "post", {"200", "400", "401", "404", "413", "429"}),
+        ("/api/auth/creem/webhook", "post", {"200", "400", "401", "413", "429"}),
     ],
 )
 def test_each_operation_lists_the_statuses_it_can_answer(schema, path, method, codes):
@@ -149,6 +170,7 @@ def _data_schema(schema: dict, path: str, method: str, code: str = "200") -> dic
     [
         ("/api/v1/video/list", "videos"),
         ("/api/v1/credit/history", "transactions"),
+        ("/api/v1/credit/orders", "orders"),
         ("/api/v1/admin/videos", "videos"),
     ],
 )
@@ -176,6 +198,8 @@ def test_video_fields_are_camel_case_and_nullable_where_the_api_sends_null(schem
         ("/api/v1/admin/videos", "get", {"page", "pageSize", "status", "model", "user"}),
         ("/api/v1/video/callback/{provider}", "post", {"provider", "video", "ts", "sig"}),
         ("/api/v1/video/generate", "post", {"Idempotency-Key"}),
+        ("/api/v1/credit/checkout", "post", {"Idempotency-Key"}),
+        ("/api/v1/billing/webhook/{provider}", "post", {"provider"}),
     ],
 )
 def test_parameters_are_described(schema, path, method, names):
@@ -404,17 +428,54 @@ def test_unsigned_callback_example_is_refused_as_unsigned_not_as_invalid(schema,
     assert response.json()["code"] == "invalid_signature"
 
 
-def test_checkout_example_opens_an_order(schema, funded_user, auth_client):
-    if "/api/v1/credit/checkout" not in schema["paths"]:
-        pytest.skip("billing (POST /credit/checkout) is not part of the API yet")
+def test_checkout_example_opens_an_order(schema, funded_user, auth_client, settings):
+    settings.BILLING_PROVIDER = "demo"
     op = operation(schema, "/api/v1/credit/checkout", "post")
 
     response = _send(auth_client, "/api/v1/credit/checkout", "post", op, _first_body_example(op))
 
-    # Whether an order opens depends on the billing provider configured; the example
-    # itself must pass validation.
-    assert response.status_code != 400, response.content
-    assert "fields" not in response.json()
+    assert response.status_code == 201, response.content
+    data = response.json()["data"]
+    assert (data["provider"], Order.objects.get(order_no=data["orderNo"]).product.slug) == (
+        "demo",
+        _first_body_example(op)["productId"],
+    )
+
+
+def test_stripe_webhook_example_is_received_when_signed(schema, client, settings):
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_schema_example"
+    op = operation(schema, "/api/v1/billing/webhook/{provider}", "post")
+    url, _, _ = _example_request("/api/v1/billing/webhook/{provider}", op)
+    body = json.dumps(_first_body_example(op)).encode()
+    signature = stripe_signature(body, settings.STRIPE_WEBHOOK_SECRET, int(time.time()))
+
+    response = client.post(url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+
+    # Authentic and readable, about an order we do not have: received, nothing to do.
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "success": True,
+        "data": {"received": True, "outcome": "ignored", "eventId": "evt_1QxKensaExample0001"},
+    }
+
+
+def test_creem_webhook_example_is_received_when_signed(schema, client, settings):
+    settings.CREEM_WEBHOOK_SECRET = "whsec_schema_example"
+    op = operation(schema, "/api/auth/creem/webhook", "post")
+    body = json.dumps(_first_body_example(op)).encode()
+
+    response = client.post(
+        "/api/auth/creem/webhook",
+        body,
+        content_type="application/json",
+        HTTP_CREEM_SIGNATURE=creem_signature(body, settings.CREEM_WEBHOOK_SECRET),
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "success": True,
+        "data": {"received": True, "outcome": "ignored", "eventId": "evt_5WHHcZPv7VS0YUsberIuOz"},
+    }
 
 
 BODY_EXAMPLE_TESTS = {
@@ -424,14 +485,14 @@ BODY_EXAMPLE_TESTS = {
     "admin_credits_adjust_post": test_adjust_example_adds_credits_to_its_user,
     "video_callback_post": test_callback_example_body_is_read_when_its_url_is_signed,
     "credit_checkout_post": test_checkout_example_opens_an_order,
+    "billing_webhook_post": test_stripe_webhook_example_is_received_when_signed,
+    "api_auth_creem_webhook_post": test_creem_webhook_example_is_received_when_signed,
 }
 
 
 def test_every_body_example_is_tried_by_a_test(schema):
     with_body = {op["operationId"] for _, _, op in _operations(schema) if "requestBody" in op}
-    # A test may wait for its operation (billing is merged separately), never the reverse.
-    assert with_body <= set(BODY_EXAMPLE_TESTS)
-    assert set(BODY_EXAMPLE_TESTS) - with_body <= {"credit_checkout_post"}
+    assert with_body == set(BODY_EXAMPLE_TESTS)
 
 
 def _parameter_operations():
