@@ -65,10 +65,3 @@ def latest_event_id(user_id: int) -> int:
 
 def events_since(user_id: int, *, after: int = 0) -> QuerySet[Event]:
     return Event.objects.filter(user_id=user_id, id__gt=after).exclude(type=EventType.PING).order_by("id")
-
-
-async def latest_event_id_async(user_id: int) -> int:
-    event_id = await (
-        Event.objects.filter(user_id=user_id).order_by("-id").values_list("id", flat=True).afirst()
-    )
-    return event_id or 0

@@ -19,6 +19,8 @@ def test_the_stream_needs_a_session(client):
     }
 
 
+# Committed: the stream reads the session on a pool thread, outside the test's transaction.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("last_event_id", ["evt_abc", "-1", "1e3", "9" * 19])
 def test_a_last_event_id_that_is_no_event_id_is_refused(auth_client, last_event_id):
     response = auth_client.get("/api/v1/events", headers={"Last-Event-ID": last_event_id})

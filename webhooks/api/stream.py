@@ -4,6 +4,11 @@ An async view: under an ASGI server (uvicorn) a waiting stream costs a coroutine
 worker. Each stream reads the outbox after the last id it sent — on a wake-up from the
 process's Redis subscriber, on every heartbeat, and at the start from ``Last-Event-ID``
 — so what it sends is in order, with no gap and no repeat, across reconnects too.
+
+Its database work (the session, the outbox reads) runs on the shared thread pool
+(``thread_sensitive=False``), not on the request's own thread: Django gives every ASGI
+request a thread of its own for sync work, and a database connection opened there would
+stay open, idle, for as long as the stream — a thousand streams, a thousand connections.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from kensa.api.envelope import error_response
@@ -42,8 +50,25 @@ def _frame(event) -> str:
     return f"id: {event.pk}\nevent: {event.type}\ndata: {body}\n\n"
 
 
-async def _read(user_id: int, after: int) -> list:
-    return [event async for event in selectors.stream_events(user_id, after, BATCH)]
+def _read_sync(user_id: int, after: int) -> list:
+    close_old_connections()  # pool threads live on: drop a connection past its age or broken
+    return list(selectors.stream_events(user_id, after, BATCH))
+
+
+def _latest_sync(user_id: int) -> int:
+    close_old_connections()
+    return selectors.latest_event_id(user_id)
+
+
+def _signed_in_user_id(request: HttpRequest) -> int | None:
+    close_old_connections()
+    user = get_user(request)
+    return user.pk if user.is_authenticated else None
+
+
+_read = sync_to_async(_read_sync, thread_sensitive=False)
+_latest = sync_to_async(_latest_sync, thread_sensitive=False)
+_user_id = sync_to_async(_signed_in_user_id, thread_sensitive=False)
 
 
 async def _stream(user_id: int, after: int | None) -> AsyncIterator[str]:
@@ -54,7 +79,7 @@ async def _stream(user_id: int, after: int | None) -> AsyncIterator[str]:
     woken = hub().subscribe(user_id) if settings.REDIS_URL else None
     try:
         if after is None:
-            after = await selectors.latest_event_id_async(user_id)
+            after = await _latest(user_id)
         yield f"retry: {RECONNECT_MS}\n: connected\n\n"
         next_heartbeat = loop.time() + heartbeat
         while True:
@@ -86,8 +111,8 @@ async def _stream(user_id: int, after: int | None) -> AsyncIterator[str]:
 async def event_stream(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         return error_response(405, f"Method {request.method} is not allowed here.", "method_not_allowed")
-    user = await request.auser()
-    if not user.is_authenticated:
+    user_id = await _user_id(request)
+    if user_id is None:
         return error_response(
             401,
             "Authentication required: sign in first.",
@@ -103,7 +128,7 @@ async def event_stream(request: HttpRequest) -> HttpResponse:
             "invalid_input",
             fields={"Last-Event-ID": ["Give a whole number."]},
         )
-    response = StreamingHttpResponse(_stream(user.pk, after), content_type="text/event-stream")
+    response = StreamingHttpResponse(_stream(user_id, after), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache, no-transform"
     # nginx (and proxies honouring it) must pass each event on at once.
     response["X-Accel-Buffering"] = "no"
