@@ -18,6 +18,7 @@ from contextlib import suppress
 import pytest
 import requests
 import schemathesis
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -31,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from credits import services as credit_services
+from credits.billing.models import ProcessedBillingEvent
 from tests.factories import PASSWORD, UserFactory, VideoFactory
 from tests.live import process_env, web_server
 
@@ -112,6 +114,8 @@ def live_api(tmp_path):
 
 def test_signed_in_api_conforms_to_its_schema(live_api, subtests):
     staff = UserFactory(email="fuzz@example.com", username="fuzz@example.com", is_staff=True)
+    # Staff may adjust credits only with this permission: with it, adjusting is fuzzed past the 403.
+    staff.user_permissions.add(Permission.objects.get(codename="change_creditaccount"))
     credit_services.grant(staff, 100_000, trans_type="ORDER_PAY", order_no="fuzz-order-1")
     session = requests.Session()
     login = session.post(
@@ -127,6 +131,12 @@ def test_signed_in_api_conforms_to_its_schema(live_api, subtests):
         ("GET", "/api/v1/video/task", {"query": {"uuid": str(running.uuid)}}),
         ("DELETE", "/api/v1/video/{uuid}", {"path_parameters": {"uuid": str(running.uuid)}}),
         ("DELETE", "/api/v1/video/{uuid}", {"path_parameters": {"uuid": str(finished.uuid)}}),
+        ("POST", "/api/v1/credit/checkout", {"body": {"productId": "starter-pack"}}),
+        (
+            "POST",
+            "/api/v1/admin/credits/adjust",
+            {"body": {"user": staff.email, "credits": 5, "remark": "fuzz"}},
+        ),
     )
 
     schema = _load(live_api).exclude(path_regex=SESSION_ENDPOINTS)
@@ -137,6 +147,11 @@ def test_signed_in_api_conforms_to_its_schema(live_api, subtests):
     assert statuses[("GET /api/v1/credit/history", 200)] > 0, statuses
     assert statuses[("POST /api/v1/video/generate", 202)] > 0, statuses
     assert statuses[("DELETE /api/v1/video/{uuid}", 409)] > 0, statuses
+    assert statuses[("POST /api/v1/credit/checkout", 201)] > 0, statuses
+    assert statuses[("POST /api/v1/admin/credits/adjust", 200)] > 0, statuses
+    # Payment webhooks: fuzzed bodies are never signed, so never applied.
+    assert statuses[("POST /api/v1/billing/webhook/{provider}", 401)] > 0, statuses
+    assert not ProcessedBillingEvent.objects.exists()
     assert session.get(f"{live_api}/api/v1/auth/session", timeout=10).status_code == 200
 
 
