@@ -80,7 +80,7 @@ class DeliveryOutputSerializer(serializers.Serializer):
     endpointId = serializers.UUIDField()
     eventId = serializers.CharField()
     eventType = serializers.CharField()
-    status = serializers.ChoiceField(choices=["pending", "delivered", "failed"])
+    status = serializers.CharField(help_text="pending, delivered or failed")
     attempts = serializers.IntegerField()
     nextAttemptAt = serializers.DateTimeField(allow_null=True)
 
