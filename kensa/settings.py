@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "credits",
     "videos",
     "webhooks",
+    "studio",
 ]
 
 MIDDLEWARE = [
@@ -332,3 +333,8 @@ WEBHOOKS_ENDPOINT_CONCURRENCY = env.int("WEBHOOKS_ENDPOINT_CONCURRENCY", default
 EVENTS_RETENTION_HOURS = env.int("EVENTS_RETENTION_HOURS", default=24)
 EVENTS_STREAM_SECONDS = env.int("EVENTS_STREAM_SECONDS", default=300)
 EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=15.0)
+
+# Studio: the pages people use (studio/). Each page sends the studio's Content-Security-Policy
+# (studio.csp: scripts from this site only); SECURE_CSP stays empty, so other pages (the
+# admin, Swagger UI with its inline script) are unchanged.
+MIDDLEWARE += ["django.middleware.csp.ContentSecurityPolicyMiddleware"]

@@ -6,7 +6,6 @@ from django.views.static import serve
 from kensa.api.auth import RateLimitedAdminLoginForm, admin_login
 from kensa.api.health import HealthView
 from kensa.api.views import api_not_found
-from kensa.views import HomeView
 
 # Whichever route reaches the admin's login view, its form counts attempts first.
 admin.site.login_form = RateLimitedAdminLoginForm
@@ -14,7 +13,6 @@ admin.site.login_form = RateLimitedAdminLoginForm
 admin.site.site_url = reverse_lazy("home")
 
 urlpatterns = [
-    path("", HomeView.as_view(), name="home"),
     # Before the admin's own routes: the same page, answering 429 when an attempt is refused.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
@@ -26,6 +24,8 @@ urlpatterns = [
     path("api/auth/creem/webhook", include("webhooks.api.creem_urls")),
     # Anything else under /api/ answers with the JSON envelope, not an HTML page.
     re_path(r"^api/", api_not_found),
+    # The studio: the home page, sign-up and sign-in, and the signed-in pages.
+    path("", include("studio.urls")),
 ]
 
 if settings.SERVE_MEDIA:

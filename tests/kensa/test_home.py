@@ -1,4 +1,5 @@
-"""``/`` is a small page saying what Kensa is and where its API, admin and health check are."""
+"""``/`` is the studio's home page; its footer keeps the links to the API docs, schema,
+admin and health check for developers and operators."""
 
 from __future__ import annotations
 
@@ -18,15 +19,25 @@ def test_home_page_answers_html(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
     assert '<html lang="en">' in response.text
-    assert "<title>Kensa" in response.text
-    assert "<h1>Kensa</h1>" in response.text
+    assert "<title>AI video generation · Kensa</title>" in response.text
+    assert '<h1 id="hero-title">Kensa</h1>' in response.text
 
 
 @pytest.mark.parametrize("href", ["/api/v1/docs", "/api/v1/schema", "/admin/", "/healthz"])
 def test_home_page_links_to_docs_schema_admin_and_health(client, href):
     response = client.get("/")
 
-    assert f'href="{href}"' in response.text
+    footer = response.text.split('<footer class="bottom">', 1)[1]
+    assert f'href="{href}"' in footer
+
+
+@pytest.mark.parametrize("href", ["/api/v1/docs", "/api/v1/schema", "/admin/", "/healthz"])
+def test_signed_in_home_page_keeps_the_footer_links(client, href):
+    client.force_login(UserFactory())
+
+    response = client.get("/")
+
+    assert f'href="{href}"' in response.text.split('<footer class="bottom">', 1)[1]
 
 
 def test_home_page_loads_nothing_from_other_sites(client):
