@@ -45,6 +45,14 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kensa",
     "accounts",
+    # After accounts: its templates (the emails in Kensa's voice) override allauth's.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
     "modelconfig",
     "credits",
     "videos",
@@ -60,6 +68,9 @@ MIDDLEWARE = [
     "kensa.api.middleware.ApiRequestGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Records each signed-in session's device, address and last activity (GET /auth/sessions).
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -104,6 +115,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -333,6 +349,106 @@ WEBHOOKS_ENDPOINT_CONCURRENCY = env.int("WEBHOOKS_ENDPOINT_CONCURRENCY", default
 EVENTS_RETENTION_HOURS = env.int("EVENTS_RETENTION_HOURS", default=24)
 EVENTS_STREAM_SECONDS = env.int("EVENTS_STREAM_SECONDS", default=300)
 EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=15.0)
+
+# Accounts (django-allauth): email verification, password reset, social sign-in, sessions.
+# Mail: EMAIL_URL (smtp+tls://user:pass@host:587, smtp+ssl://..., consolemail://) or the
+# EMAIL_HOST/PORT/... variables; with neither, printed to the log in debug mode (bin/run),
+# else handed to an MTA on localhost:25.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    _mail = env.email_url_config(EMAIL_URL)
+else:
+    _mail_host = env.str("EMAIL_HOST", default="")
+    _mail = {
+        # Production with no mail server named: the local MTA, as Django's default.
+        "EMAIL_HOST": _mail_host or "localhost",
+        "EMAIL_PORT": env.int("EMAIL_PORT", default=587 if _mail_host else 25),
+        "EMAIL_HOST_USER": env.str("EMAIL_HOST_USER", default=""),
+        "EMAIL_HOST_PASSWORD": env.str("EMAIL_HOST_PASSWORD", default=""),
+        "EMAIL_USE_TLS": env.bool("EMAIL_USE_TLS", default=bool(_mail_host)),
+        # In debug mode with no mail server, messages are printed (bin/run shows the links).
+        "EMAIL_BACKEND": "django.core.mail.backends."
+        + ("console.EmailBackend" if DEBUG and not _mail_host else "smtp.EmailBackend"),
+    }
+_smtp_options = {
+    "host": _mail.get("EMAIL_HOST"),
+    "port": _mail.get("EMAIL_PORT"),
+    "username": _mail.get("EMAIL_HOST_USER"),
+    "password": _mail.get("EMAIL_HOST_PASSWORD"),
+    "use_tls": _mail.get("EMAIL_USE_TLS", False),
+    "use_ssl": _mail.get("EMAIL_USE_SSL", False),
+    "timeout": env.int("EMAIL_TIMEOUT", default=10),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _mail["EMAIL_BACKEND"],
+        "OPTIONS": _smtp_options if _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend") else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kensa <no-reply@kensa.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# none | optional | mandatory. With mandatory, signing in waits for the emailed link and the
+# new-user credits are granted on verification (once per address, ever).
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+if ACCOUNT_EMAIL_VERIFICATION not in ("none", "optional", "mandatory"):
+    raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be none, optional or mandatory.")
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Kensa: "
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int("ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS", default=3)
+# Seconds a password-reset link stays valid (Django's token; a used link is dead at once).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# The API's own limits (RATELIMIT_ACCOUNT_*) guard the API; allauth's guard its pages.
+ACCOUNT_RATE_LIMITS = {"confirm_email": None}
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+USERSESSIONS_TRACK_ACTIVITY = True
+# Social sign-in: an address the provider has verified signs in to (connects) the account
+# that has it, instead of creating a second one.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SOCIALACCOUNT_REQUESTS_TIMEOUT", default=10)
+SOCIALACCOUNT_PROVIDERS: dict = {}
+_google = (env.str("GOOGLE_CLIENT_ID", default=""), env.str("GOOGLE_CLIENT_SECRET", default=""))
+if all(_google):
+    SOCIALACCOUNT_PROVIDERS["google"] = {
+        "APPS": [{"client_id": _google[0], "secret": _google[1]}],
+        "SCOPE": ["openid", "profile", "email"],
+        "OAUTH_PKCE_ENABLED": True,
+    }
+_github = (env.str("GITHUB_CLIENT_ID", default=""), env.str("GITHUB_CLIENT_SECRET", default=""))
+if all(_github):
+    SOCIALACCOUNT_PROVIDERS["github"] = {
+        "APPS": [{"client_id": _github[0], "secret": _github[1]}],
+        "SCOPE": ["read:user", "user:email"],
+    }
+_oidc_server = env.str("OIDC_SERVER_URL", default="")
+if _oidc_server:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": env.str("OIDC_PROVIDER_ID", default="oidc"),
+                "name": env.str("OIDC_PROVIDER_NAME", default="Single sign-on"),
+                "client_id": env.str("OIDC_CLIENT_ID"),
+                "secret": env.str("OIDC_CLIENT_SECRET", default=""),
+                "settings": {"server_url": _oidc_server},
+            }
+        ],
+    }
+# Password reset and verification requests (each sends an email), per client address and
+# per address asked about.
+RATELIMIT_ACCOUNT_EMAIL_IP = env.str("RATELIMIT_ACCOUNT_EMAIL_IP", default="10/h")
+RATELIMIT_ACCOUNT_EMAIL_ADDRESS = env.str("RATELIMIT_ACCOUNT_EMAIL_ADDRESS", default="3/h")
 
 # Studio: the pages people use (studio/). Each page sends the studio's Content-Security-Policy
 # (studio.csp: scripts from this site only); SECURE_CSP stays empty, so other pages (the

@@ -19,6 +19,8 @@ urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
     # The demo provider's checkout and portal pages.
     path("billing/", include("credits.billing.urls")),
+    # allauth's pages: the emailed verification and reset links, social sign-in callbacks.
+    path("accounts/", include("accounts.urls")),
     path("api/v1/", include("kensa.api.urls")),
     # Creem's webhook where Kensa's docs have always put it (also /api/v1/billing/webhook/creem).
     path("api/auth/creem/webhook", include("webhooks.api.creem_urls")),

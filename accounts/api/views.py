@@ -1,4 +1,4 @@
-"""Session endpoints: csrf, signup, login, logout, session (SPEC §2)."""
+"""Session endpoints: csrf, signup, login, logout, session."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from rest_framework.response import Response
 from accounts.api.serializers import (
     LoginInputSerializer,
     SessionOutputSerializer,
+    SignupAcceptedSerializer,
     SignupInputSerializer,
     UserOutputSerializer,
 )
-from accounts.errors import EmailTakenError, InvalidCredentialsError
-from accounts.services import sign_up
+from accounts.errors import EmailNotVerifiedError, EmailTakenError, InvalidCredentialsError
+from accounts.services import sign_up, sign_up_quietly, verification_mandatory
+from accounts.verification import is_verified
 from credits import selectors as credit_selectors
 from kensa.api.ratelimits import AUTH_IP, LOGIN_EMAIL, READ_USER, RateLimitedMixin
 from kensa.api.schema import error
@@ -49,8 +51,12 @@ class AuthViewSet(RateLimitedMixin, viewsets.ViewSet):
     def csrf(self, request: Request) -> Response:
         return Response({"csrfToken": get_token(request)})
 
-    @extend_schema(request=SignupInputSerializer, responses={201: SessionOutputSerializer})
+    @extend_schema(
+        request=SignupInputSerializer, responses={201: SessionOutputSerializer, 202: SignupAcceptedSerializer}
+    )
     def signup(self, request: Request) -> Response:
+        if verification_mandatory():
+            return self._signup_to_verify(request)
         data = SignupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -58,6 +64,7 @@ class AuthViewSet(RateLimitedMixin, viewsets.ViewSet):
                 email=data.validated_data["email"],
                 password=data.validated_data["password"],
                 name=data.validated_data["name"],
+                request=request,
             )
         except EmailTakenError as taken:
             raise serializers.ValidationError(
@@ -65,6 +72,14 @@ class AuthViewSet(RateLimitedMixin, viewsets.ViewSet):
             ) from taken
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response(session_payload(user), status=201)
+
+    def _signup_to_verify(self, request: Request) -> Response:
+        """Nobody is signed in until the emailed link is opened; a taken address gets
+        the same answer (its owner is told by email), so signing up reveals nothing."""
+        data = SignupInputSerializer(data=request.data, context={"hide_taken": True})
+        data.is_valid(raise_exception=True)
+        sign_up_quietly(request, **data.validated_data)
+        return Response({"email": data.validated_data["email"], "verificationSent": True}, status=202)
 
     @extend_schema(request=LoginInputSerializer, responses=SessionOutputSerializer)
     def login(self, request: Request) -> Response:
@@ -77,6 +92,8 @@ class AuthViewSet(RateLimitedMixin, viewsets.ViewSet):
         )
         if user is None:
             raise InvalidCredentialsError()
+        if verification_mandatory() and not is_verified(user):
+            raise EmailNotVerifiedError()
         login(request, user)
         return Response(session_payload(user))
 

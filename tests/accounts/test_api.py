@@ -59,7 +59,7 @@ def test_signup_creates_user_and_logs_in(client):
     assert body == {
         "success": True,
         "data": {
-            "user": {"id": created.pk, "email": "new.person@example.com", "name": "Nia", "isStaff": False}
+            "user": {"id": created.pk, "email": "new.person@example.com", "name": "Nia", "isStaff": False, "emailVerified": False}
         },
     }
     _assert_credits_block(credits)
@@ -122,7 +122,7 @@ def test_login_starts_session(client, user):
     credits = body["data"].pop("credits")
     assert body == {
         "success": True,
-        "data": {"user": {"id": user.pk, "email": "alice@example.com", "name": "Alice", "isStaff": False}},
+        "data": {"user": {"id": user.pk, "email": "alice@example.com", "name": "Alice", "isStaff": False, "emailVerified": False}},
     }
     _assert_credits_block(credits)
     assert client.get("/api/v1/auth/session").json()["data"]["user"]["id"] == user.pk
@@ -189,7 +189,7 @@ def test_session_describes_signed_in_user(auth_client, user):
     credits = body["data"].pop("credits")
     assert body == {
         "success": True,
-        "data": {"user": {"id": user.pk, "email": "alice@example.com", "name": "Alice", "isStaff": False}},
+        "data": {"user": {"id": user.pk, "email": "alice@example.com", "name": "Alice", "isStaff": False, "emailVerified": False}},
     }
     _assert_credits_block(credits)
 
@@ -203,6 +203,7 @@ def test_session_reports_staff_flag(staff_client, staff_user):
         "email": "staff@example.com",
         "name": "Sam",
         "isStaff": True,
+        "emailVerified": False,
     }
 
 

@@ -1,0 +1,34 @@
+"""allauth's hooks, shaped to Kensa: the email is the username, sign-up goes through the API."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # allauth's own sign-up page stays closed: password sign-ups go through
+        # POST /api/v1/auth/signup (its rate limits, its answers). Social sign-ups
+        # are decided by SocialAccountAdapter below.
+        return False
+
+    def populate_username(self, request: HttpRequest, user: AbstractBaseUser) -> None:
+        # Kensa's login name is the lower-cased email (accounts.services.sign_up does the same).
+        user.username = (user.email or "").strip().lower()
+        user.email = user.username
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        return True
+
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict) -> AbstractBaseUser:
+        user = super().populate_user(request, sociallogin, data)
+        if not user.first_name:
+            user.first_name = (data.get("name") or "")[:150]
+        user.last_name = ""
+        return user
