@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from tests.factories import PASSWORD, UserFactory, give_credits
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.live import ROOT, process_env, task_worker, web_server
 from tests.webhooks.live_stack import asgi_server, webhooks_worker
@@ -37,12 +38,15 @@ def live_env(tmp_path, **overrides: str) -> dict[str, str]:
     )
 
 
-def signed_up(base: str, email: str) -> requests.Session:
+def signed_in(base: str, email: str) -> requests.Session:
+    """A user with 20 credits, signed in through the API (made here: sign-up is not what
+    these tests are about)."""
+    give_credits(UserFactory(email=email, username=email), 20)
     session = requests.Session()
     answer = session.post(
-        f"{base}/api/v1/auth/signup", json={"email": email, "password": "a-Strong-pass-123"}, timeout=10
+        f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10
     )
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 200, answer.text
     return session
 
 
@@ -84,8 +88,8 @@ def test_a_demo_generation_reaches_webhooks_and_streams(tmp_path):
         task_worker(env, tmp_path),
         webhooks_worker(env, tmp_path),
     ):
-        alice = signed_up(web, "alice-e2e@example.com")
-        bob = signed_up(web, "bob-e2e@example.com")
+        alice = signed_in(web, "alice-e2e@example.com")
+        bob = signed_in(web, "bob-e2e@example.com")
         all_endpoint = add_endpoint(alice, web, everything.url, [])
         done_endpoint = add_endpoint(alice, web, completions.url, ["video.completed"])
         bobs_stream = StreamReader(SSEStream(bob, f"{events_base}/api/v1/events", timeout=10))
@@ -135,8 +139,8 @@ def test_a_demo_generation_reaches_webhooks_and_streams(tmp_path):
     events_seen = [verified(all_endpoint["secret"], r) for r in requests_seen]
     refused_id = requests_seen[0].headers["webhook-id"]  # answered 500
     assert any(r.headers["webhook-id"] == refused_id for r in requests_seen[1:])
-    welcome, *since_the_endpoint = outbox  # the sign-up gift came before the endpoint
-    assert welcome.data["transaction"]["transType"] == "NEW_USER"
+    welcome, *since_the_endpoint = outbox  # the credits came before the endpoint
+    assert welcome.data["transaction"]["transType"] == "ORDER_PAY"
     assert sorted({e["id"] for e in events_seen}) == sorted(e.public_id for e in since_the_endpoint)
     video_steps = {e["data"]["video"]["status"] for e in events_seen if e["type"] == "video.updated"}
     assert video_steps == {"PENDING", "GENERATING", "UPLOADING", "COMPLETED"}
@@ -161,7 +165,7 @@ def test_a_worker_killed_mid_delivery_loses_no_event(tmp_path):
         WebhookReceiver(delay=[30]) as receiver,
         web_server(env, tmp_path) as web,
     ):
-        alice = signed_up(web, "killed@example.com")
+        alice = signed_in(web, "killed@example.com")
         endpoint = add_endpoint(alice, web, receiver.url, [])
         with webhooks_worker(env, tmp_path, "first-worker") as worker:
             ping = alice.post(f"{web}/api/v1/webhooks/endpoints/{endpoint['id']}/test", timeout=10)
