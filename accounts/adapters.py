@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
@@ -15,6 +16,15 @@ class AccountAdapter(DefaultAccountAdapter):
         # POST /api/v1/auth/signup (its rate limits, its answers). Social sign-ups
         # are decided by SocialAccountAdapter below.
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # How long links live, for the emails to say so.
+        context = {
+            "expire_days": settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS,
+            "reset_minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60),
+            **context,
+        }
+        super().send_mail(template_prefix, email, context)
 
     def populate_username(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         # Kensa's login name is the lower-cased email (accounts.services.sign_up does the same).

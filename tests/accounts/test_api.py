@@ -59,7 +59,13 @@ def test_signup_creates_user_and_logs_in(client):
     assert body == {
         "success": True,
         "data": {
-            "user": {"id": created.pk, "email": "new.person@example.com", "name": "Nia", "isStaff": False, "emailVerified": False}
+            "user": {
+                "id": created.pk,
+                "email": "new.person@example.com",
+                "name": "Nia",
+                "isStaff": False,
+                "emailVerified": False,
+            }
         },
     }
     _assert_credits_block(credits)
@@ -122,7 +128,15 @@ def test_login_starts_session(client, user):
     credits = body["data"].pop("credits")
     assert body == {
         "success": True,
-        "data": {"user": {"id": user.pk, "email": "alice@example.com", "name": "Alice", "isStaff": False, "emailVerified": False}},
+        "data": {
+            "user": {
+                "id": user.pk,
+                "email": "alice@example.com",
+                "name": "Alice",
+                "isStaff": False,
+                "emailVerified": False,
+            }
+        },
     }
     _assert_credits_block(credits)
     assert client.get("/api/v1/auth/session").json()["data"]["user"]["id"] == user.pk
@@ -189,7 +203,15 @@ def test_session_describes_signed_in_user(auth_client, user):
     credits = body["data"].pop("credits")
     assert body == {
         "success": True,
-        "data": {"user": {"id": user.pk, "email": "alice@example.com", "name": "Alice", "isStaff": False, "emailVerified": False}},
+        "data": {
+            "user": {
+                "id": user.pk,
+                "email": "alice@example.com",
+                "name": "Alice",
+                "isStaff": False,
+                "emailVerified": False,
+            }
+        },
     }
     _assert_credits_block(credits)
 
