@@ -38,7 +38,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict) -> AbstractBaseUser:
         user = super().populate_user(request, sociallogin, data)
-        if not user.first_name:
-            user.first_name = (data.get("name") or "")[:150]
-        user.last_name = ""
+        # Kensa keeps one name field (first_name), as the sign-up form gives it.
+        full_name = data.get("name") or " ".join(filter(None, [user.first_name, user.last_name]))
+        user.first_name, user.last_name = full_name[:150], ""
         return user

@@ -105,7 +105,11 @@ class PublicAccountViewSet(RateLimitedMixin, viewsets.ViewSet):
     @extend_schema(responses=ProvidersOutputSerializer)
     def providers(self, request: Request) -> Response:
         providers = [
-            {"id": provider.id, "name": provider.name, "loginUrl": provider.get_login_url(request._request)}
+            {
+                "id": provider.sub_id,
+                "name": provider.name,
+                "loginUrl": provider.get_login_url(request._request),
+            }
             for provider in get_social_adapter(request._request).list_providers(request._request)
         ]
         return Response({"providers": providers})
