@@ -88,7 +88,7 @@ async function loadAttempts(endpoint, box, page = 1) {
     newer.addEventListener('click', () => loadAttempts(endpoint, box, page - 1));
     more.push(newer);
   }
-  box.replaceChildren(el('div', { class: 'table-wrap' }, table), el('p', { class: 'actions' }, ...more));
+  box.replaceChildren(el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': `Delivery attempts to ${endpoint.url}` }, table), el('p', { class: 'actions' }, ...more));
 }
 
 function endpointCard(endpoint) {
