@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from credits import services
+from credits import services, signals
 from credits.billing.models import (
     EventOutcome,
     Order,
@@ -37,6 +37,7 @@ from credits.models import TransType
 logger = logging.getLogger(__name__)
 
 FINAL_STATUSES = (SubscriptionStatus.CANCELED,)
+REFUNDED_STATUSES = (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.DISPUTED)
 INTERVAL_DAYS = {"month": 31, "year": 366}
 
 
@@ -66,9 +67,15 @@ def _locked_order(*, order_no: str = "", pk: int | None = None) -> Order | None:
 
 
 def _mark_paid(order: Order, when: datetime) -> None:
-    if order.status in (OrderStatus.PENDING, OrderStatus.EXPIRED):
+    """Mark ``order`` paid and save it; announce the change the first time it happens."""
+    became_paid = order.status in (OrderStatus.PENDING, OrderStatus.EXPIRED)
+    if became_paid:
         order.status = OrderStatus.PAID
     order.paid_at = order.paid_at or when
+    order.save()
+    if became_paid:
+        # Credits are granted by now and every lock of ours is held: receivers lock last.
+        signals.order_paid.send(sender=Order, order=order)
 
 
 def _record_payment(
@@ -166,7 +173,6 @@ def checkout_completed(event: BillingEvent) -> Outcome:
         subscription.save()
         unlocked.append(subscription.subscription_ref)
     _mark_paid(order, event.created_at)
-    order.save()
     return Outcome(EventOutcome.APPLIED, unlocked=tuple(unlocked))
 
 
@@ -204,7 +210,6 @@ def period_paid(event: BillingEvent) -> Outcome:
         subscription.status_at = event.created_at
     subscription.save()
     _mark_paid(order, event.created_at)
-    order.save()
     unlocked = [order.order_no, event.subscription_ref, event.payment_ref, event.charge_ref]
     detail = "" if payment is not None else "this period had been recorded before"
     return Outcome(EventOutcome.APPLIED, detail, unlocked=tuple(unlocked))
@@ -311,6 +316,7 @@ def refund_credits(order: Order, *, actor: AbstractBaseUser | None = None) -> in
 
 
 def _update_order(order: Order) -> None:
+    before = (order.status, order.refunded_amount, order.credits_refunded)
     payments = list(order.payments.all())
     order.refunded_amount = sum(p.refunded_amount for p in payments)
     order.credits_refunded = sum(p.credits_refunded for p in payments)
@@ -322,6 +328,9 @@ def _update_order(order: Order) -> None:
     elif any(p.refunded_amount for p in payments):
         order.status = OrderStatus.PARTIALLY_REFUNDED
     order.save()
+    after = (order.status, order.refunded_amount, order.credits_refunded)
+    if after != before and order.status in REFUNDED_STATUSES:
+        signals.order_refunded.send(sender=Order, order=order)
 
 
 HANDLERS: dict[str, Callable[[BillingEvent], Outcome]] = {

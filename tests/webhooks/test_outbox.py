@@ -6,6 +6,9 @@ import pytest
 from django.db import transaction
 
 from credits import services as credit_services
+from credits.billing import events as billing_events
+from credits.billing.providers import billing_provider
+from tests.credits.billing.conftest import order_for
 from tests.factories import give_credits
 from tests.webhooks.notify import add_endpoint
 from tests.webhooks.support import SORA
@@ -130,3 +133,34 @@ def test_each_event_is_owed_to_the_endpoints_that_want_it(user, other_user):
     deliveries = EventDelivery.objects.filter(event=event)
     assert [(d.endpoint_id, d.status) for d in deliveries] == [(everything.pk, DeliveryStatus.PENDING)]
     assert not EventDelivery.objects.filter(endpoint=videos_only).exists()
+
+
+def test_a_paid_order_and_its_refunds_are_announced_once_each(user):
+    demo = billing_provider("demo")
+    order = order_for(user, "starter-pack")
+    paid = demo.signed_event("checkout.completed", {"order_no": order.order_no, "payment_ref": "pay_1"})
+    billing_events.handle_event("demo", *paid)
+    billing_events.handle_event("demo", *paid)  # a repeat applies nothing, so announces nothing
+
+    def refund(refunded: int):
+        data = {
+            "order_no": order.order_no,
+            "payment_ref": "pay_1",
+            "refunded": refunded,
+            "amount": order.amount,
+        }
+        return demo.signed_event("refund.created", data)
+
+    billing_events.handle_event("demo", *refund(order.amount // 2))
+    billing_events.handle_event("demo", *refund(order.amount))
+
+    orders = [
+        (kind, data["order"]["orderNo"], data["order"]["status"])
+        for kind, data in events_of(user)
+        if kind.startswith("order.")
+    ]
+    assert orders == [
+        ("order.paid", order.order_no, "PAID"),
+        ("order.refunded", order.order_no, "PARTIALLY_REFUNDED"),
+        ("order.refunded", order.order_no, "REFUNDED"),
+    ]
