@@ -454,3 +454,25 @@ RATELIMIT_ACCOUNT_EMAIL_ADDRESS = env.str("RATELIMIT_ACCOUNT_EMAIL_ADDRESS", def
 # (studio.csp: scripts from this site only); SECURE_CSP stays empty, so other pages (the
 # admin, Swagger UI with its inline script) are unchanged.
 MIDDLEWARE += ["django.middleware.csp.ContentSecurityPolicyMiddleware"]
+
+# Metrics and scale-out (README "Growing past one machine" and "Reliability").
+if TASKS_BACKEND == "rq":
+    # Every django.tasks queue (the webhooks one too) is an RQ queue on the same Redis.
+    RQ_QUEUES = {name: {"URL": RQ_QUEUES["default"]["URL"]} for name in TASKS["default"]["QUEUES"]}
+# GET /metrics (Prometheus): allowed with "Authorization: Bearer <METRICS_TOKEN>", or from
+# an internal address (loopback, private networks) when METRICS_ALLOW_INTERNAL is on.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW_INTERNAL = env.bool("METRICS_ALLOW_INTERNAL", default=True)
+# Prometheus scrapes over the internal network, in plain HTTP.
+SECURE_REDIRECT_EXEMPT += [r"^metrics$"]
+# Seconds one kensa_scheduler holds the lease on the periodic jobs; another started next to
+# it runs nothing until the holder stops renewing it for this long.
+SCHEDULER_LEASE_SECONDS = env.int("SCHEDULER_LEASE_SECONDS", default=90)
+# "json": one JSON object per log line (for log shippers); "plain" otherwise.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
+LOGGING["formatters"]["json"] = {"()": "kensa.log_format.JsonFormatter"}
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+# First: it times the whole request, the other middleware included.
+MIDDLEWARE.insert(0, "kensa.metrics.RequestMetricsMiddleware")

@@ -6,6 +6,7 @@ from django.views.static import serve
 from kensa.api.auth import RateLimitedAdminLoginForm, admin_login
 from kensa.api.health import HealthView
 from kensa.api.views import api_not_found
+from kensa.metrics import metrics_view
 
 # Whichever route reaches the admin's login view, its form counts attempts first.
 admin.site.login_form = RateLimitedAdminLoginForm
@@ -17,6 +18,7 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("healthz", HealthView.as_view(), name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     # The demo provider's checkout and portal pages.
     path("billing/", include("credits.billing.urls")),
     # allauth's pages: the emailed verification and reset links, social sign-in callbacks.

@@ -130,6 +130,7 @@ def test_quickstart_refuses_to_run_when_debug_is_off(settings):
 SCHEDULER_CALL_COMMAND = "kensa.management.commands.kensa_scheduler.call_command"
 
 
+@pytest.mark.django_db
 def test_scheduler_once_runs_every_job():
     with mock.patch(SCHEDULER_CALL_COMMAND) as job:
         call_command("kensa_scheduler", "--once")
@@ -138,12 +139,14 @@ def test_scheduler_once_runs_every_job():
         mock.call("videos_reconcile", verbosity=0),
         mock.call("credits_expire", verbosity=0),
         mock.call("webhooks_purge", verbosity=0),
+        mock.call("webhooks_dispatch", verbosity=0),
     ]
 
 
+@pytest.mark.django_db
 def test_scheduler_once_runs_the_other_jobs_when_the_first_raises_and_exits_non_zero():
     with (
-        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("provider down"), None, None]) as job,
+        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("provider down"), None, None, None]) as job,
         pytest.raises(CommandError, match="videos_reconcile"),
     ):
         call_command("kensa_scheduler", "--once")
@@ -152,9 +155,11 @@ def test_scheduler_once_runs_the_other_jobs_when_the_first_raises_and_exits_non_
         mock.call("videos_reconcile", verbosity=0),
         mock.call("credits_expire", verbosity=0),
         mock.call("webhooks_purge", verbosity=0),
+        mock.call("webhooks_dispatch", verbosity=0),
     ]
 
 
+@pytest.mark.django_db
 def test_scheduler_loop_survives_a_failing_round():
     sleeps = []
 
@@ -164,7 +169,7 @@ def test_scheduler_loop_survives_a_failing_round():
             raise KeyboardInterrupt
 
     with (
-        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("db gone"), *[None] * 5]) as job,
+        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("db gone"), *[None] * 7]) as job,
         mock.patch("kensa.management.commands.kensa_scheduler.time.sleep", side_effect=stop_after_two_rounds),
         mock.patch("kensa.management.commands.kensa_scheduler.close_old_connections") as close_connections,
     ):
@@ -174,12 +179,38 @@ def test_scheduler_loop_survives_a_failing_round():
         "videos_reconcile",
         "credits_expire",
         "webhooks_purge",
+        "webhooks_dispatch",
         "videos_reconcile",
         "credits_expire",
         "webhooks_purge",
+        "webhooks_dispatch",
     ]
     assert all(0 <= s <= 7 for s in sleeps)
     assert close_connections.call_count == 2
+
+
+@pytest.mark.django_db
+def test_a_second_scheduler_runs_nothing_while_the_first_holds_the_lease():
+    from kensa import leases
+
+    assert leases.acquire("kensa_scheduler", "other-host:1:abc", 60)
+    with mock.patch(SCHEDULER_CALL_COMMAND) as job:
+        call_command("kensa_scheduler", "--once")
+
+    assert job.call_args_list == []
+    assert leases.current_holder("kensa_scheduler") == "other-host:1:abc"
+
+
+@pytest.mark.django_db
+def test_a_scheduler_takes_over_an_expired_lease_and_gives_it_back_after_once():
+    from kensa import leases
+
+    assert leases.acquire("kensa_scheduler", "dead-host:1:abc", -1)  # already run out
+    with mock.patch(SCHEDULER_CALL_COMMAND) as job:
+        call_command("kensa_scheduler", "--once")
+
+    assert len(job.call_args_list) == 4
+    assert leases.current_holder("kensa_scheduler") == ""
 
 
 def test_scheduler_rejects_non_positive_interval():

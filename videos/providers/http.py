@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from kensa.metrics import record_provider_call
 from kensa.outbound import OutboundError, fetch, split_timeout
 from videos.providers.base import ProviderError
 
@@ -183,7 +184,9 @@ class ProviderHttpClient:
                 status = answer.status_code
                 raw_body = answer.read(MAX_ANSWER_BYTES)
         except OutboundError as error:
+            record_provider_call(self.base_url, error.code)
             raise provider_error(error) from error
+        record_provider_call(self.base_url, "ok" if 200 <= status < 300 else f"http_{status // 100}xx")
         body = _json_or_none(raw_body)
         if not 200 <= status < 300:
             logger.warning("provider %s %s answered HTTP %s: %.500r", method, url, status, raw_body)
