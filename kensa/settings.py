@@ -67,7 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "kensa.api.middleware.ApiRequestGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the signed-in user read from the cache (kensa.sessions; README "Performance").
+    "kensa.sessions.CachedUserAuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Records each signed-in session's device, address and last activity (GET /auth/sessions).
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -407,7 +408,10 @@ ACCOUNT_RATE_LIMITS = {"confirm_email": None}
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
-USERSESSIONS_TRACK_ACTIVITY = True
+# Performance: allauth's tracking writes the session's row on every signed-in request;
+# kensa.sessions.SessionActivityMiddleware records "last seen" at most once per
+# USERSESSIONS_ACTIVITY_SECONDS instead (see the Performance block below).
+USERSESSIONS_TRACK_ACTIVITY = False
 # Social sign-in: an address the provider has verified signs in to (connects) the account
 # that has it, instead of creating a second one.
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
@@ -496,3 +500,35 @@ LOGGING["formatters"]["json"] = {"()": "kensa.log_format.JsonFormatter"}
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 # First: it times the whole request, the other middleware included.
 MIDDLEWARE.insert(0, "kensa.metrics.RequestMetricsMiddleware")
+
+# Performance (README "Performance").
+# Sessions are written to PostgreSQL and read from Redis (kensa.sessions: falls back to the
+# database while Redis is down); the signed-in user is cached per user id, forgotten when
+# the user is saved. A cached copy lives at most this many seconds, which bounds how long a
+# logout or password change made while Redis was unreachable can be missed by a Redis
+# that comes back still holding the copy. 0 turns both caches off. Without REDIS_URL the
+# cache is per process, so neither is used.
+SESSION_CACHE_SECONDS = env.int("SESSION_CACHE_SECONDS", default=300) if REDIS_URL else 0
+if SESSION_CACHE_SECONDS > 0:
+    SESSION_ENGINE = "kensa.sessions"
+# allauth's "last seen" of a session, recorded at most once per this many seconds (0: never).
+USERSESSIONS_ACTIVITY_SECONDS = env.int("USERSESSIONS_ACTIVITY_SECONDS", default=300)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.usersessions.middleware.UserSessionsMiddleware") + 1,
+    "kensa.sessions.SessionActivityMiddleware",
+)
+# A pool of PostgreSQL connections per process (Django's psycopg pool) instead of one
+# persistent connection per thread; 0 keeps persistent connections (DATABASE_CONN_MAX_AGE).
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent connections
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": 10,
+    }
+# The benchmark's floor (bench/run.py): GET /api/v1/bench/floor answered before any other
+# middleware, with no database and no session. Off (404) unless asked for.
+BENCH_FLOOR_ENDPOINT = env.bool("BENCH_FLOOR_ENDPOINT", default=False)
+if BENCH_FLOOR_ENDPOINT:
+    MIDDLEWARE.insert(0, "kensa.api.bench.FloorMiddleware")

@@ -9,8 +9,11 @@ non-browser client, or carries a valid ``X-CSRFToken``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from inspect import iscoroutinefunction, markcoroutinefunction
+from typing import Any
 from urllib.parse import urlsplit
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -72,7 +75,8 @@ def is_trusted_origin(origin: str) -> bool:
     return False
 
 
-def is_cross_site_allowed(request: HttpRequest) -> bool:
+def _origin_verdict(request: HttpRequest) -> bool | None:
+    """True when where the request comes from admits it; None: only a CSRF token can."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
     origin = request.headers.get("Origin")
     if fetch_site in ("same-origin", "none"):
@@ -85,7 +89,12 @@ def is_cross_site_allowed(request: HttpRequest) -> bool:
         parts = urlsplit(origin)
         if parts.scheme == request.scheme and parts.netloc == request.get_host():
             return True
-    return _has_valid_csrf_token(request)
+    return None
+
+
+def is_cross_site_allowed(request: HttpRequest) -> bool:
+    verdict = _origin_verdict(request)
+    return verdict if verdict is not None else _has_valid_csrf_token(request)
 
 
 def _declared_length(request: HttpRequest) -> int:
@@ -100,28 +109,62 @@ class ApiRequestGuardMiddleware:
 
     DRF reads JSON bodies from the raw stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE
     check, so the size limit is enforced here from the declared length.
+
+    Sync and async: under ASGI (the event stream) it runs in the event loop instead of
+    holding a thread for each open connection. Only the CSRF token check may read the
+    session (CSRF_USE_SESSIONS), so only it goes to a thread.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
         path = request.path_info
         if not path.startswith("/api/"):
             return self.get_response(request)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and _declared_length(request) > limit:
-            return error_response(
-                413, f"The request body is too large (at most {limit} bytes).", "payload_too_large"
-            )
-        if (
-            request.method not in SAFE_METHODS
-            and not path.startswith(EXEMPT_PREFIXES)
-            and not is_cross_site_allowed(request)
-        ):
-            return error_response(
-                403,
-                "Cross-site request refused: send it from the same origin or with an X-CSRFToken header.",
-                "cross_site_refused",
-            )
-        return self.get_response(request)
+        refusal = _size_refusal(request)
+        if refusal is None and _needs_origin_check(request, path) and not is_cross_site_allowed(request):
+            refusal = _cross_site_refusal()
+        return refusal or self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if not path.startswith("/api/"):
+            return await self.get_response(request)
+        refusal = _size_refusal(request)
+        if refusal is None and _needs_origin_check(request, path):
+            allowed = _origin_verdict(request)
+            if allowed is None:
+                allowed = await sync_to_async(_has_valid_csrf_token)(request)
+            if not allowed:
+                refusal = _cross_site_refusal()
+        return refusal or await self.get_response(request)
+
+
+def _size_refusal(request: HttpRequest) -> HttpResponse | None:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and _declared_length(request) > limit:
+        return error_response(
+            413, f"The request body is too large (at most {limit} bytes).", "payload_too_large"
+        )
+    return None
+
+
+def _needs_origin_check(request: HttpRequest, path: str) -> bool:
+    return request.method not in SAFE_METHODS and not path.startswith(EXEMPT_PREFIXES)
+
+
+def _cross_site_refusal() -> HttpResponse:
+    return error_response(
+        403,
+        "Cross-site request refused: send it from the same origin or with an X-CSRFToken header.",
+        "cross_site_refused",
+    )
