@@ -75,10 +75,11 @@ class Video(models.Model):
                 condition=Q(deleted_at__isnull=True),
                 name="video_user_recent_idx",
             ),
+            # Ends on the primary key: a page's keys come from the index alone (kensa.api.pagination).
             models.Index(
-                fields=["user", "status", "-created_at"],
+                fields=["user", "status", "-created_at", "-uuid"],
                 condition=Q(deleted_at__isnull=True),
-                name="video_user_status_idx",
+                name="video_user_status_recent_idx",
             ),
             # The reconciler's two scans: unfinished videos, and timed-out ones still
             # waiting for a late result; both by how long they have been quiet.
@@ -93,6 +94,12 @@ class Video(models.Model):
                 name="video_late_idx",
             ),
             models.Index(fields=["-created_at"], name="video_created_idx"),
+            # The staff list, newest first, deleted ones hidden.
+            models.Index(
+                fields=["-created_at", "-uuid"],
+                condition=Q(deleted_at__isnull=True),
+                name="video_visible_recent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,8 @@ import uuid as uuid_lib
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from videos.errors import VideoNotFoundError
@@ -44,6 +45,20 @@ def visible_total(user, *, status: str | None = None, model: str | None = None) 
     if status or model:
         return None
     return VideoTally.objects.filter(user=user).values_list("visible", flat=True).first() or 0
+
+
+def all_visible_total(
+    *, user: str | None = None, status: str | None = None, model: str | None = None
+) -> int | None:
+    """The kept total of ``all_videos``: the sum of the users' tallies (one row per user, not
+    one per video), or one user's by id; None means "count the rows"."""
+    if status or model:
+        return None
+    if not user:
+        return VideoTally.objects.aggregate(total=Coalesce(Sum("visible"), 0))["total"]
+    if user.isascii() and user.isdigit():
+        return VideoTally.objects.filter(user_id=int(user)).values_list("visible", flat=True).first() or 0
+    return None
 
 
 def all_videos(*, user: str | None = None, status: str | None = None, model: str | None = None):

@@ -132,4 +132,5 @@ class StaffVideoViewSet(RateLimitedMixin, viewsets.ViewSet):
         query = StaffVideoListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         videos = selectors.all_videos(**query.validated_data)
-        return Response(paginated(videos, request, "videos", StaffVideoOutputSerializer))
+        total = selectors.all_visible_total(**query.validated_data)
+        return Response(paginated(videos, request, "videos", StaffVideoOutputSerializer, total=total))
