@@ -84,6 +84,13 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 EXAMPLE_VIDEO_UUID = "3f0b6c1e-8d2a-4e57-9c41-6a1d2b7e9f30"
+# Ids of a webhook endpoint and a delivery. Nothing seeds them (the schema tests do, for
+# the demo user): "Try it out" answers 404 with them until you paste an id of your own.
+EXAMPLE_WEBHOOK_ENDPOINT_ID = "b6e0f4a2-1c3d-4e5f-8a9b-0c1d2e3f4a5b"
+EXAMPLE_WEBHOOK_DELIVERY_ID = "5c8e2a1f-7b3d-4c9e-a0f1-2b3c4d5e6f7a"
+# The quick start's demo login (bin/run's seed), which several examples name.
+DEMO_EMAIL = "demo@kensa.local"
+DEMO_PASSWORD = "kensa-demo-1234"  # noqa: S105 - the documented demo password
 
 # Request bodies by operationId; the first is what Swagger UI fills in. They name the
 # seeded catalogue (modelconfig's data migration) and the quick start's demo login, so
@@ -115,7 +122,77 @@ REQUEST_EXAMPLES: dict[str, list[OpenApiExample]] = {
         OpenApiExample(
             "demoUser",
             summary="The quick start's demo user",
-            value={"email": "demo@kensa.local", "password": "kensa-demo-1234"},
+            value={"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
+            request_only=True,
+        ),
+    ],
+    # Account flows. The keys below have the emailed links' shape but are made up: trying
+    # them as they stand gets 400 `invalid_key`; paste the key from the email instead.
+    "auth_password_reset": [
+        OpenApiExample(
+            "demoUser",
+            summary="Email the demo user a reset link",
+            value={"email": DEMO_EMAIL},
+            request_only=True,
+        ),
+    ],
+    "auth_password_reset_confirm": [
+        OpenApiExample(
+            "newPassword",
+            summary="The key from the emailed link and a new password",
+            value={"key": "2-cz1k8n-9f6a1b2c3d4e5f6a7b8c9d0e1f2a3b4c", "password": "tide-lantern-orchard-58"},
+            request_only=True,
+        ),
+    ],
+    "auth_password_change": [
+        OpenApiExample(
+            "demoUser",
+            summary="The demo user's password, changed",
+            value={"currentPassword": DEMO_PASSWORD, "newPassword": "tide-lantern-orchard-58"},
+            request_only=True,
+        ),
+    ],
+    "auth_email_verify": [
+        OpenApiExample(
+            "emailedKey",
+            summary="The key from the emailed link",
+            value={"key": "MQ:1vKensa:Q2x6b0t2bHpQb3dYc1VmUnJfZ0VtQ2hYd2pB"},
+            request_only=True,
+        ),
+    ],
+    "auth_email_resend": [
+        OpenApiExample(
+            "signedOut",
+            summary="Signed out: a new link for an unverified account's address",
+            value={"email": "ada@example.com"},
+            request_only=True,
+        ),
+    ],
+    "auth_account_delete_account": [
+        OpenApiExample(
+            "demoUser",
+            summary="Delete the demo user's account (there is no undo)",
+            value={"password": DEMO_PASSWORD},
+            request_only=True,
+        ),
+    ],
+    "webhooks_endpoints_create": [
+        OpenApiExample(
+            "videoOutcomes",
+            summary="Finished and failed videos, to an https URL",
+            value={
+                "url": "https://example.com/hooks/kensa",
+                "events": ["video.completed", "video.failed"],
+                "description": "CI",
+            },
+            request_only=True,
+        ),
+    ],
+    "webhooks_endpoints_partial_update": [
+        OpenApiExample(
+            "pause",
+            summary="Pause an endpoint (no deliveries until enabled again)",
+            value={"enabled": False},
             request_only=True,
         ),
     ],
@@ -124,7 +201,7 @@ REQUEST_EXAMPLES: dict[str, list[OpenApiExample]] = {
             "addCredits",
             summary="Add 50 credits for a year",
             value={
-                "user": "demo@kensa.local",
+                "user": DEMO_EMAIL,
                 "credits": 50,
                 "remark": "Goodwill for a failed render",
                 "expiresInDays": 365,
@@ -220,7 +297,7 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "pageSize": 20,
     "status": "COMPLETED",
     "model": "sora-2",
-    "user": "demo@kensa.local",
+    "user": DEMO_EMAIL,
     "type": "VIDEO_CONSUME",
     "uuid": EXAMPLE_VIDEO_UUID,
     "taskId": EXAMPLE_VIDEO_UUID,
@@ -233,6 +310,13 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
 # Where one name means different things: (operationId, parameter name) → example.
 OPERATION_PARAMETER_EXAMPLES: dict[tuple[str, str], Any] = {
     ("billing_webhook_post", "provider"): "stripe",
+    ("webhooks_endpoints_retrieve", "id"): EXAMPLE_WEBHOOK_ENDPOINT_ID,
+    ("webhooks_endpoints_partial_update", "id"): EXAMPLE_WEBHOOK_ENDPOINT_ID,
+    ("webhooks_endpoints_destroy", "id"): EXAMPLE_WEBHOOK_ENDPOINT_ID,
+    ("webhooks_endpoints_rotate_secret", "id"): EXAMPLE_WEBHOOK_ENDPOINT_ID,
+    ("webhooks_endpoints_test", "id"): EXAMPLE_WEBHOOK_ENDPOINT_ID,
+    ("webhooks_endpoints_deliveries", "id"): EXAMPLE_WEBHOOK_ENDPOINT_ID,
+    ("webhooks_deliveries_retry", "id"): EXAMPLE_WEBHOOK_DELIVERY_ID,
 }
 
 
@@ -258,10 +342,12 @@ def paginated_serializer(name: str, key: str, item_serializer: type[serializers.
 class EnvelopeAutoSchema(AutoSchema):
     def get_operation_id(self) -> str:
         # ``video_generate``, ``video_retrieve``, ``credit_history_get``: the ViewSet action
-        # or the HTTP method after the path.
+        # or the HTTP method after the path, unless the path ends with it already
+        # (``auth_password_reset`` for the action ``password_reset``).
         tokens = [t.replace("-", "_") for t in self._tokenize_path()] or ["root"]
         verb = getattr(self.view, "action", None) or self.method.lower()
-        return "_".join(tokens if tokens[-1] == verb else [*tokens, verb])
+        joined = "_".join(tokens)
+        return joined if joined == verb or joined.endswith(f"_{verb}") else f"{joined}_{verb}"
 
     def get_examples(self) -> list[OpenApiExample]:
         declared = super().get_examples()
@@ -298,8 +384,27 @@ class EnvelopeAutoSchema(AutoSchema):
             meta["nullable"] = True
         return meta
 
+    def _get_request_body(self, direction: str = "request") -> dict | None:
+        # drf-spectacular describes bodies of POST, PUT and PATCH only; a DELETE that
+        # reads one (deleting the account takes the password) declares it, and says so.
+        # Only a declared body: nothing is guessed from the view for a DELETE.
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method, self._get_serializer = "POST", lambda: None
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+            del self._get_serializer
+
     def _get_response_bodies(self, direction: str = "response") -> dict:
-        responses = super()._get_response_bodies(direction)
+        declared = self.get_response_serializers()
+        if self.method == "DELETE" and declared is not None and not isinstance(declared, dict):
+            # drf-spectacular makes a DELETE's single response "204 No response body";
+            # every answer of this API is an envelope, with status 200.
+            responses = {"200": self._get_response_for_code(declared, "200", direction=direction)}
+        else:
+            responses = super()._get_response_bodies(direction)
         for code, response in responses.items():
             if code.startswith("2"):
                 self._wrap_success(response)

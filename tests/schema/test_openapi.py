@@ -8,21 +8,30 @@ import re
 import subprocess
 import sys
 import time
+from ipaddress import ip_address
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailConfirmationHMAC
+from allauth.account.utils import user_pk_to_url_str
+from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
+from django.core import mail
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from accounts.verification import primary_address
 from credits.billing.models import Order
-from kensa.api.schema import EXAMPLE_VIDEO_UUID
+from kensa import outbound
+from kensa.api.schema import DEMO_PASSWORD, EXAMPLE_VIDEO_UUID, EXAMPLE_WEBHOOK_ENDPOINT_ID
 from tests.factories import UserFactory, VideoFactory, give_credits
 from tests.fakes.creem_server import creem_signature
 from tests.fakes.stripe_server import stripe_signature
 from tests.live import ROOT
 from videos.callbacks import callback_signature
 from videos.models import Video
+from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +42,15 @@ EXPECTED_OPERATIONS = {
     "/api/v1/auth/login": {"post"},
     "/api/v1/auth/logout": {"post"},
     "/api/v1/auth/session": {"get"},
+    "/api/v1/auth/password/reset": {"post"},
+    "/api/v1/auth/password/reset/confirm": {"post"},
+    "/api/v1/auth/password/change": {"post"},
+    "/api/v1/auth/email/verify": {"post"},
+    "/api/v1/auth/email/resend": {"post"},
+    "/api/v1/auth/providers": {"get"},
+    "/api/v1/auth/sessions": {"get"},
+    "/api/v1/auth/sessions/revoke-others": {"post"},
+    "/api/v1/auth/account": {"delete"},
     "/api/v1/config/models": {"get"},
     "/api/v1/video/generate": {"post"},
     "/api/v1/video/list": {"get"},
@@ -49,6 +67,12 @@ EXPECTED_OPERATIONS = {
     "/api/v1/video/callback/{provider}": {"post"},
     "/api/v1/admin/credits/adjust": {"post"},
     "/api/v1/admin/videos": {"get"},
+    "/api/v1/webhooks/endpoints": {"get", "post"},
+    "/api/v1/webhooks/endpoints/{id}": {"get", "patch", "delete"},
+    "/api/v1/webhooks/endpoints/{id}/rotate-secret": {"post"},
+    "/api/v1/webhooks/endpoints/{id}/test": {"post"},
+    "/api/v1/webhooks/endpoints/{id}/deliveries": {"get"},
+    "/api/v1/webhooks/deliveries/{id}/retry": {"post"},
     "/healthz": {"get"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
@@ -125,7 +149,8 @@ def test_every_error_is_described_as_the_error_envelope(schema):
         ("/api/v1/video/{uuid}", "delete", {"200", "401", "403", "404", "409", "429"}),
         ("/api/v1/video/task", "get", {"200", "400", "401", "404", "429"}),
         ("/api/v1/credit/history", "get", {"200", "400", "401", "429"}),
-        ("/api/v1/auth/signup", "post", {"201", "400", "403", "413", "415", "429", "503"}),
+        # 202: with mandatory verification, nobody is signed in until the link is opened.
+        ("/api/v1/auth/signup", "post", {"201", "202", "400", "403", "413", "415", "429", "503"}),
         ("/api/v1/auth/login", "post", {"200", "400", "403", "413", "415", "429", "503"}),
         ("/api/v1/auth/session", "get", {"200", "401", "429"}),
         ("/api/v1/auth/logout", "post", {"200", "403", "429"}),
@@ -148,6 +173,39 @@ def test_every_error_is_described_as_the_error_envelope(schema):
         ("/api/v1/credit/portal", "post", {"200", "401", "403", "404", "429", "502"}),
         ("/api/v1/billing/webhook/{provider}", "post", {"200", "400", "401", "404", "413", "429"}),
         ("/api/auth/creem/webhook", "post", {"200", "400", "401", "413", "429"}),
+        # Account flows: sending an email or checking a password or key is counted, and
+        # refused (503) rather than uncounted when the cache is down.
+        ("/api/v1/auth/password/reset", "post", {"200", "400", "403", "413", "415", "429", "503"}),
+        (
+            "/api/v1/auth/password/reset/confirm",
+            "post",
+            {"200", "400", "403", "413", "415", "429", "503"},
+        ),
+        (
+            "/api/v1/auth/password/change",
+            "post",
+            {"200", "400", "401", "403", "413", "415", "429", "503"},
+        ),
+        ("/api/v1/auth/email/verify", "post", {"200", "400", "403", "413", "415", "429", "503"}),
+        ("/api/v1/auth/email/resend", "post", {"200", "400", "403", "413", "415", "429", "503"}),
+        ("/api/v1/auth/providers", "get", {"200"}),
+        ("/api/v1/auth/sessions", "get", {"200", "401", "429"}),
+        ("/api/v1/auth/sessions/revoke-others", "post", {"200", "401", "403", "429"}),
+        ("/api/v1/auth/account", "delete", {"200", "400", "401", "403", "413", "415", "429", "503"}),
+        # Webhook endpoints: deleting one answers 200 with a body, like every answer here.
+        ("/api/v1/webhooks/endpoints", "get", {"200", "401", "429"}),
+        ("/api/v1/webhooks/endpoints", "post", {"201", "400", "401", "403", "409", "413", "415", "429"}),
+        ("/api/v1/webhooks/endpoints/{id}", "get", {"200", "401", "404", "429"}),
+        (
+            "/api/v1/webhooks/endpoints/{id}",
+            "patch",
+            {"200", "400", "401", "403", "404", "413", "415", "429"},
+        ),
+        ("/api/v1/webhooks/endpoints/{id}", "delete", {"200", "401", "403", "404", "429"}),
+        ("/api/v1/webhooks/endpoints/{id}/rotate-secret", "post", {"200", "401", "403", "404", "429"}),
+        ("/api/v1/webhooks/endpoints/{id}/test", "post", {"202", "401", "403", "404", "409", "429"}),
+        ("/api/v1/webhooks/endpoints/{id}/deliveries", "get", {"200", "400", "401", "404", "429"}),
+        ("/api/v1/webhooks/deliveries/{id}/retry", "post", {"202", "401", "403", "404", "409", "429"}),
     ],
 )
 def test_each_operation_lists_the_statuses_it_can_answer(schema, path, method, codes):
@@ -313,13 +371,24 @@ def test_parameter_examples_fit_their_schemas(schema):
 
 @pytest.fixture
 def example_owner(db):
-    """The user the examples name (the quick start's demo user): staff with every
-    permission, funded, owning a finished video with the example uuid."""
+    """The user the examples name (the quick start's demo user, with its password): staff
+    with every permission, funded, owning a finished video and a webhook endpoint with the
+    example ids."""
     owner = UserFactory(
-        email="demo@kensa.local", username="demo@kensa.local", is_staff=True, is_superuser=True
+        email="demo@kensa.local",
+        username="demo@kensa.local",
+        password=DEMO_PASSWORD,
+        is_staff=True,
+        is_superuser=True,
     )
     give_credits(owner, 100)
     VideoFactory(user=owner, uuid=EXAMPLE_VIDEO_UUID, model="sora-2", status="COMPLETED")
+    WebhookEndpoint.objects.create(
+        id=EXAMPLE_WEBHOOK_ENDPOINT_ID,
+        user=owner,
+        url="https://example.com/hooks/kensa",
+        events=["video.completed", "video.failed"],
+    )
     return owner
 
 
@@ -478,6 +547,140 @@ def test_creem_webhook_example_is_received_when_signed(schema, client, settings)
     }
 
 
+def test_password_reset_example_emails_its_user_a_link(schema, example_owner, client):
+    op = operation(schema, "/api/v1/auth/password/reset", "post")
+    body = _first_body_example(op)
+    assert body["email"] == example_owner.email
+    mail.outbox.clear()
+
+    response = _send(client, "/api/v1/auth/password/reset", "post", op, body)
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"success": True, "data": None}
+    assert [m.to for m in mail.outbox] == [[example_owner.email]]
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def _reset_key(user) -> str:
+    """The key of the link a reset email carries (allauth's uidb36-token)."""
+    return f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+
+
+def test_reset_confirm_example_sets_its_password_with_an_emailed_key(schema, example_owner, client):
+    op = operation(schema, "/api/v1/auth/password/reset/confirm", "post")
+    body = {**_first_body_example(op), "key": _reset_key(example_owner)}
+
+    response = _send(client, "/api/v1/auth/password/reset/confirm", "post", op, body)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["user"]["email"] == example_owner.email
+    example_owner.refresh_from_db()
+    assert example_owner.check_password(body["password"])
+
+
+def test_reset_confirm_example_key_is_refused_as_a_key_not_as_invalid_input(schema, example_owner, client):
+    op = operation(schema, "/api/v1/auth/password/reset/confirm", "post")
+
+    response = _send(client, "/api/v1/auth/password/reset/confirm", "post", op, _first_body_example(op))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_key"
+    example_owner.refresh_from_db()
+    assert example_owner.check_password(DEMO_PASSWORD)
+
+
+def test_password_change_example_changes_the_demo_users_password(schema, example_owner, owner_client):
+    op = operation(schema, "/api/v1/auth/password/change", "post")
+    body = _first_body_example(op)
+
+    response = _send(owner_client, "/api/v1/auth/password/change", "post", op, body)
+
+    assert response.status_code == 200, response.content
+    example_owner.refresh_from_db()
+    assert example_owner.check_password(body["newPassword"])
+    assert not example_owner.check_password(body["currentPassword"])
+
+
+def test_email_verify_example_verifies_with_an_emailed_key(schema, example_owner, client):
+    op = operation(schema, "/api/v1/auth/email/verify", "post")
+    address = primary_address(example_owner)
+    assert not address.verified
+    body = {**_first_body_example(op), "key": EmailConfirmationHMAC(address).key}
+
+    response = _send(client, "/api/v1/auth/email/verify", "post", op, body)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"] == {"email": example_owner.email, "verified": True}
+    address.refresh_from_db()
+    assert address.verified
+
+
+def test_email_verify_example_key_is_refused_as_a_key_not_as_invalid_input(schema, client):
+    op = operation(schema, "/api/v1/auth/email/verify", "post")
+
+    response = _send(client, "/api/v1/auth/email/verify", "post", op, _first_body_example(op))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_key"
+
+
+def test_email_resend_example_sends_a_new_link_to_an_unverified_account(schema, client):
+    op = operation(schema, "/api/v1/auth/email/resend", "post")
+    body = _first_body_example(op)
+    UserFactory(email=body["email"], username=body["email"])
+    mail.outbox.clear()
+
+    response = _send(client, "/api/v1/auth/email/resend", "post", op, body)
+
+    assert response.status_code == 200, response.content
+    assert [m.to for m in mail.outbox] == [[body["email"]]]
+    assert "/accounts/confirm-email/" in mail.outbox[0].body
+
+
+def test_account_delete_example_deletes_the_demo_users_account(schema, example_owner, owner_client):
+    op = operation(schema, "/api/v1/auth/account", "delete")
+    body = _first_body_example(op)
+
+    response = _send(owner_client, "/api/v1/auth/account", "delete", op, body)
+
+    assert response.status_code == 200, response.content
+    example_owner.refresh_from_db()
+    assert (example_owner.email, example_owner.is_active) == ("", False)
+    assert not get_user_model().objects.filter(username="demo@kensa.local").exists()
+    assert not WebhookEndpoint.objects.filter(user=example_owner).exists()
+
+
+def test_webhook_create_example_adds_an_endpoint(schema, example_owner, owner_client, monkeypatch):
+    # The example's host resolves to a public address (no DNS in tests).
+    monkeypatch.setattr(outbound, "resolve_host", lambda host, port: [ip_address("93.184.215.14")])
+    op = operation(schema, "/api/v1/webhooks/endpoints", "post")
+    body = _first_body_example(op)
+
+    response = _send(owner_client, "/api/v1/webhooks/endpoints", "post", op, body)
+
+    assert response.status_code == 201, response.content
+    data = response.json()["data"]
+    assert data["secret"].startswith("whsec_")
+    endpoint = WebhookEndpoint.objects.get(pk=data["id"], user=example_owner)
+    assert (endpoint.url, endpoint.events, endpoint.description) == (
+        body["url"],
+        body["events"],
+        body["description"],
+    )
+
+
+def test_webhook_update_example_changes_the_example_endpoint(schema, example_owner, owner_client):
+    path = "/api/v1/webhooks/endpoints/{id}"
+    op = operation(schema, path, "patch")
+    body = _first_body_example(op)
+
+    response = _send(owner_client, path, "patch", op, body)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["id"] == EXAMPLE_WEBHOOK_ENDPOINT_ID
+    assert WebhookEndpoint.objects.get(pk=EXAMPLE_WEBHOOK_ENDPOINT_ID).enabled is body["enabled"]
+
+
 BODY_EXAMPLE_TESTS = {
     "video_generate": test_generate_default_example_starts_a_video,
     "auth_signup": test_signup_example_creates_an_account,
@@ -487,6 +690,14 @@ BODY_EXAMPLE_TESTS = {
     "credit_checkout_post": test_checkout_example_opens_an_order,
     "billing_webhook_post": test_stripe_webhook_example_is_received_when_signed,
     "api_auth_creem_webhook_post": test_creem_webhook_example_is_received_when_signed,
+    "auth_password_reset": test_password_reset_example_emails_its_user_a_link,
+    "auth_password_reset_confirm": test_reset_confirm_example_sets_its_password_with_an_emailed_key,
+    "auth_password_change": test_password_change_example_changes_the_demo_users_password,
+    "auth_email_verify": test_email_verify_example_verifies_with_an_emailed_key,
+    "auth_email_resend": test_email_resend_example_sends_a_new_link_to_an_unverified_account,
+    "auth_account_delete_account": test_account_delete_example_deletes_the_demo_users_account,
+    "webhooks_endpoints_create": test_webhook_create_example_adds_an_endpoint,
+    "webhooks_endpoints_partial_update": test_webhook_update_example_changes_the_example_endpoint,
 }
 
 
@@ -508,7 +719,10 @@ def _parameter_operations():
 def test_parameter_examples_are_answered_with_success(schema, owner_client, path, method):
     op = operation(schema, path, method)
 
-    response = _send(owner_client, path, method, op)
+    # A DELETE that reads a body (deleting the account) is sent its first example too.
+    body = _first_body_example(op) if "requestBody" in op else None
+
+    response = _send(owner_client, path, method, op, body)
 
     assert response.status_code == 200, (path, method, response.content)
     assert response.json()["success"] is True
