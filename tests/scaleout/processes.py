@@ -90,8 +90,10 @@ def rq_worker(env: dict[str, str], log_dir: Path, name: str) -> Proc:
     """``manage.py rqworker`` on both queues, with the scheduler that runs deferred retries."""
     args = python(
         "manage.py", "rqworker", "default", "webhooks", "--job-class", "django_tasks_rq.Job",
-        "--with-scheduler", "--name", f"{name}-{os.getpid()}-{time.monotonic_ns()}",
+        "--with-scheduler",
     )  # fmt: skip
+    # No --name: RQ's random one per start. A SIGKILLed worker stays registered in Redis
+    # until its heartbeat runs out, and a restart under its name would be refused.
     return Proc(args, env, log_dir / f"{name}.log")
 
 
