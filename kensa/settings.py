@@ -509,6 +509,9 @@ MIDDLEWARE.insert(0, "kensa.metrics.RequestMetricsMiddleware")
 # that comes back still holding the copy. 0 turns both caches off. Without REDIS_URL the
 # cache is per process, so neither is used.
 SESSION_CACHE_SECONDS = env.int("SESSION_CACHE_SECONDS", default=300) if REDIS_URL else 0
+if REDIS_URL:
+    # Django's Redis cache, reusing its redis-py client (kensa.cache: the profile's top item).
+    CACHES["default"]["BACKEND"] = "kensa.cache.RedisCache"
 if SESSION_CACHE_SECONDS > 0:
     SESSION_ENGINE = "kensa.sessions"
 # allauth's "last seen" of a session, recorded at most once per this many seconds (0: never).
