@@ -146,7 +146,9 @@ def test_scheduler_once_runs_every_job():
 @pytest.mark.django_db
 def test_scheduler_once_runs_the_other_jobs_when_the_first_raises_and_exits_non_zero():
     with (
-        mock.patch(SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("provider down"), None, None, None]) as job,
+        mock.patch(
+            SCHEDULER_CALL_COMMAND, side_effect=[RuntimeError("provider down"), None, None, None]
+        ) as job,
         pytest.raises(CommandError, match="videos_reconcile"),
     ):
         call_command("kensa_scheduler", "--once")
