@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from kensa.api.envelope import error_response
@@ -66,6 +66,9 @@ def _signed_in_user_id(request: HttpRequest) -> int | None:
     return user.pk if user.is_authenticated else None
 
 
+# Middleware that ran on the request's own thread (session activity, the user) may have
+# opened a connection there; it would otherwise stay open, idle, for the stream's life.
+_release_request_thread = sync_to_async(connections.close_all, thread_sensitive=True)
 _read = sync_to_async(_read_sync, thread_sensitive=False)
 _latest = sync_to_async(_latest_sync, thread_sensitive=False)
 _user_id = sync_to_async(_signed_in_user_id, thread_sensitive=False)
@@ -78,6 +81,7 @@ async def _stream(user_id: int, after: int | None) -> AsyncIterator[str]:
     # Subscribed before the first read: an event committed in between is read, not lost.
     woken = hub().subscribe(user_id) if settings.REDIS_URL else None
     try:
+        await _release_request_thread()
         if after is None:
             after = await _latest(user_id)
         yield f"retry: {RECONNECT_MS}\n: connected\n\n"
