@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -24,7 +29,12 @@ class AccountAdapter(DefaultAccountAdapter):
             "reset_minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60),
             **context,
         }
-        super().send_mail(template_prefix, email, context)
+        try:
+            super().send_mail(template_prefix, email, context)
+        except (OSError, smtplib.SMTPException) as error:
+            # A mail server that is down must not undo a sign-up or reveal, by a 500, which
+            # addresses have accounts: the person can ask again (resend, reset) later.
+            logger.error("could not send the %s email: %s", template_prefix.rsplit("/", 1)[-1], error)
 
     def populate_username(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         # Kensa's login name is the lower-cased email (accounts.services.sign_up does the same).

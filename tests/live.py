@@ -35,6 +35,8 @@ def process_env(**overrides: str) -> dict[str, str]:
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         TASKS_BACKEND="database",
         PYTHONUNBUFFERED="1",
+        # Mail is not what live tests are about (tests/accounts runs a real SMTP server).
+        EMAIL_URL="consolemail://",
     )
     env.update(overrides)
     return env

@@ -13,6 +13,7 @@ from credits.selectors import balance_of, transactions_for
 from tests.accounts.conftest import link_in, path_of
 from tests.factories import PASSWORD
 from tests.fakes.smtp_server import html_of, text_of
+from tests.live import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +221,29 @@ def test_reset_confirm_refuses_a_weak_password_and_keeps_the_link_alive(mailbox,
     assert weak.json()["code"] == "invalid_input"
     assert set(weak.json()["fields"]) == {"password"}
     assert strong.status_code == 200
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    """Account emails go to a loopback port nobody listens on."""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "use_tls": False, "timeout": 2},
+        }
+    }
+
+
+def test_sign_up_succeeds_and_logs_when_the_mail_server_is_down(mail_server_down, client, caplog):
+    response = _sign_up(client)
+
+    assert response.status_code == 201, response.content
+    assert User.objects.filter(email="nia@example.com").exists()
+    assert "could not send the email_confirmation_signup email" in caplog.text
+
+
+def test_reset_answers_alike_when_the_mail_server_is_down(mail_server_down, user, client):
+    response = client.post("/api/v1/auth/password/reset", {"email": user.email}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["success"] is True
