@@ -23,6 +23,23 @@ import redis
 from tests.live import ROOT, free_port, wait_for_http
 
 
+def _descendants(root: int) -> list[int]:
+    """Every live process below ``root``, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 @dataclass
 class Proc:
     """A started process that can be killed and started again under the same name."""
@@ -49,11 +66,19 @@ class Proc:
         return self.popen is not None and self.popen.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL to the process and everything it forked: no cleanup runs, as in a crash."""
+        """SIGKILL to the process and everything it forked: no cleanup runs, as in a crash.
+
+        RQ's work horse (the forked child running the job) starts a session of its own, so
+        the process group alone would leave it running: its descendants are killed too.
+        """
         if self.popen is None:
             return
+        descendants = _descendants(self.popen.pid)
         with suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
+        for pid in descendants:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.popen.wait()
 
     def stop(self, timeout: float = 10) -> None:

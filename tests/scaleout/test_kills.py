@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -83,6 +84,9 @@ def test_a_download_killed_mid_body_is_copied_again_after_its_lease_and_charged_
 
         kill_and_restart_workers(stack)
         stack.provider.complete(task.task_id, callback=False)  # the link works again
+        # The dead copy's lease must run out first: until then a refresh leaves the video to
+        # it (in production the scheduler's next round asks again).
+        time.sleep(2.5)
         wait_until(
             lambda: reconcile(stack, VIDEO_QUIET_AFTER="0").startswith("refreshed 1"), 20, "refresh queued"
         )
