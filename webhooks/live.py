@@ -2,8 +2,8 @@
 
 A message on the channel only says "user U has an event with id N": a stream wakes up
 and reads its user's events after the last one it sent from the outbox, in id order. So
-a lost or reordered message costs nothing but a delay — a stream also re-reads on every
-heartbeat and after the subscriber reconnects.
+a lost or reordered message costs nothing but a delay — a stream also re-reads every
+fourth quiet heartbeat and after the subscriber reconnects.
 
 Each server process keeps one subscription (``Hub``), whatever the number of streams.
 Without REDIS_URL (the one-process quick start) streams poll the outbox instead.

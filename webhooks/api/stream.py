@@ -2,7 +2,7 @@
 
 An async view: under an ASGI server (uvicorn) a waiting stream costs a coroutine, not a
 worker. Each stream reads the outbox after the last id it sent — on a wake-up from the
-process's Redis subscriber, on every heartbeat, and at the start from ``Last-Event-ID``
+process's Redis subscriber, on every fourth quiet heartbeat, and at the start from ``Last-Event-ID``
 — so what it sends is in order, with no gap and no repeat, across reconnects too.
 
 Its database work (the session, the outbox reads) runs on the shared thread pool
@@ -33,6 +33,9 @@ BATCH = 100
 POLL_SECONDS = 1.0
 # How soon EventSource reconnects after the server ends a stream, in milliseconds.
 RECONNECT_MS = 1000
+# With a live Redis subscription, every this many quiet heartbeats a stream re-reads the
+# outbox anyway (a message lost in transit costs at most that delay).
+SAFETY_READ_EVERY = 4
 
 
 def _last_event_id(request: HttpRequest) -> int | None:
@@ -86,15 +89,18 @@ async def _stream(user_id: int, after: int | None) -> AsyncIterator[str]:
             after = await _latest(user_id)
         yield f"retry: {RECONNECT_MS}\n: connected\n\n"
         next_heartbeat = loop.time() + heartbeat
+        quiet_heartbeats = 0
+        read_now = True
         while True:
             if woken is not None:
                 woken.clear()
-            events = await _read(user_id, after)
-            for event in events:
-                yield _frame(event)
-                after = event.pk
-            if len(events) == BATCH:
-                continue
+            if read_now:
+                events = await _read(user_id, after)
+                for event in events:
+                    yield _frame(event)
+                    after = event.pk
+                if len(events) == BATCH:
+                    continue
             now = loop.time()
             if now >= ends_at:
                 return
@@ -107,6 +113,12 @@ async def _stream(user_id: int, after: int | None) -> AsyncIterator[str]:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout=max(0.0, wait))
+            # Woken: there is news. A quiet heartbeat reads the outbox only now and then, as
+            # a safety net (the hub wakes every stream when its subscription reconnects): a
+            # read per heartbeat of every idle stream would cost the database more than
+            # all the news.
+            quiet_heartbeats = 0 if woken.is_set() else quiet_heartbeats + 1
+            read_now = quiet_heartbeats % SAFETY_READ_EVERY == 0
     finally:
         if woken is not None:
             hub().unsubscribe(user_id, woken)
