@@ -297,7 +297,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-# Billing (SPEC §10): demo when no provider key is set. Production refuses to start with
+# Billing (docs/api.md: Billing): demo when no provider key is set. Production refuses to start with
 # stripe or creem selected but not configured: their events could not be verified.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
@@ -332,7 +332,7 @@ if not DEBUG:
 BILLING_SUCCESS_URL = env.str("BILLING_SUCCESS_URL", default="")
 BILLING_CANCEL_URL = env.str("BILLING_CANCEL_URL", default="")
 
-# Notifications (SPEC §11): the event outbox, users' webhook endpoints, the live stream.
+# Notifications (docs/api.md: Notifications): the event outbox, users' webhook endpoints, the live stream.
 # Deliveries run on their own task queue ("webhooks", its own worker: db_worker
 # --queue-name webhooks), so a slow endpoint never holds up the video pipeline.
 for _backend in TASKS.values():

@@ -1,4 +1,4 @@
-"""Per-video signed callback URLs handed to providers (SPEC §6).
+"""Per-video signed callback URLs handed to providers (docs/api.md: Provider callbacks).
 
 ``?video=<uuid>&ts=<unix>&sig=<hex HMAC-SHA256(AI_CALLBACK_SECRET, "<provider>:<uuid>:<ts>")>``
 """

@@ -1,6 +1,6 @@
 """Users' webhook endpoints: create, change, delete, rotate the secret, test, retry.
 
-The URL rule (SPEC §11): https — http too with DEBUG or WEBHOOKS_ALLOW_HTTP — to a
+The URL rule (docs/api.md: Notifications): https — http too with DEBUG or WEBHOOKS_ALLOW_HTTP — to a
 public address, checked by the same guard as every outbound request (kensa.outbound),
 which REMOTE_ASSET_ALLOW_PRIVATE lifts for local testing.
 """

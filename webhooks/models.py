@@ -54,7 +54,7 @@ class WebhookDelivery(models.Model):
         return f"{self.provider} delivery {self.pk} ({self.outcome})"
 
 
-# --- outbound: the event outbox and users' endpoints (SPEC §11) -------------------------
+# --- outbound: the event outbox and users' endpoints (docs/api.md: Notifications) -------------------------
 
 
 class EventType(models.TextChoices):

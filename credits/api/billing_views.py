@@ -1,4 +1,4 @@
-"""Products, checkout, orders, subscription and portal (SPEC §10)."""
+"""Products, checkout, orders, subscription and portal (docs/api.md: Billing)."""
 
 from __future__ import annotations
 

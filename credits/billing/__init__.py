@@ -1,4 +1,4 @@
-"""Buying credits: products, orders, subscriptions and the payment providers (SPEC §10).
+"""Buying credits: products, orders, subscriptions and the payment providers (docs/api.md: Billing).
 
 Adapters in ``providers/`` talk to Stripe, Creem or the built-in demo and never touch the
 ORM; ``checkout`` starts purchases, ``events`` applies what the providers report, and

@@ -1,4 +1,4 @@
-"""Seed the products of SPEC §10 (USD, prices in cents; packs expire after 365 days).
+"""Seed the products of docs/api.md's Billing section (USD, prices in cents; packs expire after 365 days).
 
 Staff edit them in the admin afterwards; this only adds products that are missing.
 """

@@ -1,4 +1,4 @@
-"""Cross-site request protection for the JSON API (SPEC §1).
+"""Cross-site request protection for the JSON API (docs/api.md: Conventions).
 
 Browsers say where a request comes from (``Sec-Fetch-Site``, ``Origin``); clients that
 are not browsers send neither. An unsafe request passes when it is same-origin, from a
@@ -38,7 +38,7 @@ def _has_valid_csrf_token(request: HttpRequest) -> bool:
     Django is asked about a bare request carrying only the cookie (or session) and the
     header: its Origin and Referer rules would refuse a cross-origin request whatever
     the token, and the origin rules are this module's (a valid token lets a request
-    through from anywhere, SPEC §1). A bare request also carries no test client's
+    through from anywhere, docs/api.md: Conventions). A bare request also carries no test client's
     "don't enforce" flag, so tests see the real check.
     """
     token = request.META.get(settings.CSRF_HEADER_NAME)

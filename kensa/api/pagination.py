@@ -1,4 +1,4 @@
-"""``?page=&pageSize=`` pagination with the list shape of SPEC §1."""
+"""``?page=&pageSize=`` pagination with the documented list shape (docs/api.md: Pagination)."""
 
 from __future__ import annotations
 

@@ -326,7 +326,7 @@ def error(description: str) -> OpenApiResponse:
 
 
 def paginated_serializer(name: str, key: str, item_serializer: type[serializers.Serializer]) -> Any:
-    """The list shape of SPEC §1: ``{key: [...], page, pageSize, total, totalPages}``."""
+    """The documented list shape (docs/api.md): ``{key: [...], page, pageSize, total, totalPages}``."""
     return inline_serializer(
         name,
         {

@@ -1,4 +1,4 @@
-"""Staff see the ledger read-only in the admin and adjust through services.adjust (SPEC §8)."""
+"""Staff see the ledger read-only in the admin and adjust through services.adjust (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/credit/history, POST /api/v1/admin/credits/adjust, sign-up credits (SPEC §2, §5, §8)."""
+"""GET /api/v1/credit/history, POST /api/v1/admin/credits/adjust, sign-up credits (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""credits_grant, credits_adjust, credits_balance (SPEC §8)."""
+"""credits_grant, credits_adjust, credits_balance (docs/api.md: Staff endpoints)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Races on PostgreSQL with real threads, each on its own database connection (SPEC §5).
+"""Races on PostgreSQL with real threads, each on its own database connection (docs/api.md).
 
 ``transaction=True``: the threads must see each other's commits, so these tests cannot
 run inside the usual per-test transaction.

@@ -1,4 +1,4 @@
-"""Package expiry, including credits frozen in a package that expires (SPEC §5)."""
+"""Package expiry, including credits frozen in a package that expires (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ledger's invariants and the credits_verify command (SPEC §5, §8)."""
+"""The ledger's invariants and the credits_verify command (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ledger's writes: grant, hold, settle, release, adjust (SPEC §5)."""
+"""The ledger's writes: grant, hold, settle, release, adjust (docs/api.md: Video states and credits)."""
 
 from __future__ import annotations
 

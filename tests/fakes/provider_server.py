@@ -1,4 +1,4 @@
-"""A loopback HTTP server that speaks the EvoLink and Kie protocols (see PROVIDERS.md).
+"""A loopback HTTP server that speaks the EvoLink and Kie protocols.
 
 Adapters are tested over real HTTP against it, and end-to-end tests point a live Kensa at
 it (``EVOLINK_BASE_URL`` / ``KIE_BASE_URL`` = ``server.base_url``). It also serves result

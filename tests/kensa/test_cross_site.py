@@ -1,4 +1,4 @@
-"""Cross-site request protection for unsafe /api/ requests (SPEC §1).
+"""Cross-site request protection for unsafe /api/ requests (docs/api.md: Conventions).
 
 The clients enforce Django's CSRF checks like a real deployment would, so these tests
 also prove that Django's own CsrfViewMiddleware does not get in the way of a browser

@@ -1,4 +1,4 @@
-"""Every response under /api/ is an envelope (SPEC §1), whatever went wrong."""
+"""Every response under /api/ is an envelope (docs/api.md: Conventions), whatever went wrong."""
 
 from __future__ import annotations
 

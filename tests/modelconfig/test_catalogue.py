@@ -1,4 +1,4 @@
-"""The model catalogue: seeded prices, the public endpoint, provider ids, admin edits (SPEC §3)."""
+"""The model catalogue: seeded prices, the public endpoint, provider ids, admin edits (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ SEEDED_PRICES = [
     *[("seedance-1-5", s, "1080p", 8 * s) for s in (4, 5, 6, 8, 10, 12)],
 ]
 
-# PROVIDERS.md: (model, provider, id without a start image, id with a start image).
+# The vendors' model ids: (model, provider, id without a start image, id with a start image).
 PROVIDER_MODEL_IDS = [
     ("sora-2", "evolink", "sora-2", "sora-2"),
     ("veo-3-1", "evolink", "veo-3.1-fast", "veo-3.1-fast"),

@@ -35,7 +35,7 @@ from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
-# Every endpoint of SPEC §2–§8 and §10 (and the health check), with its methods.
+# Every endpoint of docs/api.md (and the health check), with its methods.
 EXPECTED_OPERATIONS = {
     "/api/v1/auth/csrf": {"get"},
     "/api/v1/auth/signup": {"post"},

@@ -14,7 +14,7 @@ CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 
 
 def envelope_of(response) -> dict:
-    """The response's body, checked to be a well-formed envelope (SPEC §1)."""
+    """The response's body, checked to be a well-formed envelope (docs/api.md: Conventions)."""
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     body = response.json()
     assert isinstance(body, dict)

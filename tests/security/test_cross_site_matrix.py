@@ -1,4 +1,4 @@
-"""Cross-site protection on every unsafe endpoint (SPEC §1), signed in as a browser would be.
+"""Cross-site protection on every unsafe endpoint (docs/api.md: Conventions), signed in as a browser would be.
 
 Refused: ``Sec-Fetch-Site: cross-site``, or an ``Origin`` of another site without
 ``Sec-Fetch-Site`` — unless a valid ``X-CSRFToken`` comes along. Accepted: same-origin

@@ -1,4 +1,4 @@
-"""Another user's video is indistinguishable from a missing one (SPEC §1: 404, never reveal)."""
+"""Another user's video is indistinguishable from a missing one (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rate limits (SPEC §7): per user, per IP and per email, on the shared Redis cache.
+"""Rate limits (docs/api.md: Rate limits): per user, per IP and per email, on the shared Redis cache.
 
 Over a limit → 429 envelope with ``Retry-After`` (seconds until the window ends);
 limited endpoints report ``X-RateLimit-Limit`` / ``X-RateLimit-Remaining``.

@@ -1,4 +1,4 @@
-"""Staff-only surfaces refuse everyone else, and staff actions leave a record (SPEC §8)."""
+"""Staff-only surfaces refuse everyone else, and staff actions leave a record (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """After an authentic callback Kensa asks the provider, and its answer decides: a result is
 copied into storage, then the hold settles and the video completes; a copy that fails
-never charges (SPEC §6)."""
+never charges (docs/api.md: Provider callbacks)."""
 
 from __future__ import annotations
 

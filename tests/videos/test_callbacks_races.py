@@ -1,5 +1,5 @@
 """Exactly once: duplicate callbacks, parallel callbacks and the reconciler racing them end
-in one outcome — one copy, one settlement or one release (SPEC §6, PROVIDERS "What follows" 3).
+in one outcome — one copy, one settlement or one release (docs/api.md: Provider callbacks).
 
 The races run in threads on PostgreSQL with committed data (``transaction=True``), each
 thread on its own connection, released together by a barrier.

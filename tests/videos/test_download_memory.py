@@ -1,5 +1,5 @@
 """Copying a 200 MB result keeps memory bounded: the download streams to disk, it is never
-held in memory (SPEC §6 "streamed, bounded memory").
+held in memory (results are streamed with bounded memory).
 
 The copy runs in a fresh Python process (the real path: videos.delivery.deliver_result →
 provider.open_result → storage) that measures its own resident memory, so pytest's memory

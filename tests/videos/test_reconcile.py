@@ -1,6 +1,6 @@
 """The reconciler (manage.py videos_reconcile): callbacks get lost, so quiet videos are asked
 about; past GENERATION_TIMEOUT without a verdict they fail and their hold is released, and
-a success that arrives later is still delivered, free (SPEC §6)."""
+a success that arrives later is still delivered, free (docs/api.md: Provider callbacks)."""
 
 from __future__ import annotations
 

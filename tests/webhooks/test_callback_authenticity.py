@@ -1,5 +1,5 @@
 """A callback is believed only with a valid per-video signed URL (and Kie's own signature
-when its key is set). Anything else answers 401 and changes nothing (SPEC §6)."""
+when its key is set). Anything else answers 401 and changes nothing (docs/api.md: Provider callbacks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every delivery is stored raw before anything else, whatever becomes of it (SPEC §6)."""
+"""Every delivery is stored raw before anything else, whatever becomes of it (docs/api.md)."""
 
 from __future__ import annotations
 

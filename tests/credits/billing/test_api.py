@@ -1,4 +1,4 @@
-"""Products, checkout, orders, subscription and portal over the API, demo provider (SPEC §10)."""
+"""Products, checkout, orders, subscription and portal over the API, demo provider (docs/api.md: Billing)."""
 
 from __future__ import annotations
 
