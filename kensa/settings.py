@@ -241,6 +241,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 # AI providers.
 AI_CALLBACK_URL = env.str("AI_CALLBACK_URL", default="")
 CALLBACK_MAX_AGE = env.int("CALLBACK_MAX_AGE", default=48 * 3600)
+# Days raw deliveries (callbacks, payment events) are kept; rejected ones go after a day.
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 EVOLINK_API_KEY = env.str("EVOLINK_API_KEY", default="")
 EVOLINK_BASE_URL = env.str("EVOLINK_BASE_URL", default="https://api.evolink.ai")
 KIE_API_KEY = env.str("KIE_API_KEY", default="")

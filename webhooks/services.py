@@ -207,7 +207,7 @@ def purge_deliveries(*, now: datetime | None = None) -> int:
     Returns how many were deleted.
     """
     now = now or timezone.now()
-    retention = timedelta(days=getattr(settings, "WEBHOOK_RETENTION_DAYS", 30))
+    retention = timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
     deleted, _ = WebhookDelivery.objects.filter(
         Q(received_at__lt=now - retention)
         | Q(outcome=DeliveryOutcome.REJECTED, received_at__lt=now - min(retention, REJECTED_RETENTION))
