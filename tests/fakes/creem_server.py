@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.recording_server import JsonHandler, RecordingServer
 
 
 @dataclass(frozen=True)
@@ -31,34 +31,10 @@ def creem_signature(payload: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
 
 
-class FakeCreemServer:
+class FakeCreemServer(RecordingServer):
     def __init__(self, *, api_key: str = "creem_test_kensa") -> None:
         self.api_key = api_key
-        self.requests: list[RecordedRequest] = []
-        self._failures: deque[int] = deque()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeCreemServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def fail_next(self, http_status: int = 500) -> None:
-        with self._lock:
-            self._failures.append(http_status)
-
-    def requests_to(self, path: str) -> list[RecordedRequest]:
-        return [request for request in self.requests if request.path == path]
+        super().__init__()
 
     @staticmethod
     def event(
@@ -78,27 +54,14 @@ class FakeCreemServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
                     payload = json.loads(self.rfile.read(length) or b"null")
                 except ValueError:
                     payload = None
-                with fake._lock:
-                    fake.requests.append(RecordedRequest("POST", self.path, dict(self.headers), payload))
-                    failure = fake._failures.popleft() if fake._failures else None
+                failure = fake.record(RecordedRequest("POST", self.path, dict(self.headers), payload))
                 if self.headers.get("x-api-key") != fake.api_key:
                     self._send(403, {"status": 403, "error": "Forbidden", "message": ["Invalid API key"]})
                     return

@@ -16,13 +16,13 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fakes.recording_server import JsonHandler, RecordingServer
 
 
 @dataclass(frozen=True)
@@ -64,34 +64,10 @@ def stripe_signature(payload: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-class FakeStripeServer:
+class FakeStripeServer(RecordingServer):
     def __init__(self, *, secret_key: str = "sk_test_kensa") -> None:  # noqa: S107 (a test key)
         self.secret_key = secret_key
-        self.requests: list[RecordedRequest] = []
-        self._failures: deque[int] = deque()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeStripeServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def fail_next(self, http_status: int = 500, times: int = 1) -> None:
-        with self._lock:
-            self._failures.extend([http_status] * times)
-
-    def requests_to(self, path: str) -> list[RecordedRequest]:
-        return [request for request in self.requests if request.path == path]
+        super().__init__()
 
     @staticmethod
     def event(
@@ -120,26 +96,15 @@ class FakeStripeServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Request-Id", f"req_{secrets.token_hex(6)}")
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(JsonHandler):
+            def extra_headers(self) -> dict[str, str]:
+                return {"Request-Id": f"req_{secrets.token_hex(6)}"}
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
                 form = _nest(parse_qsl(raw, keep_blank_values=True))
-                with fake._lock:
-                    fake.requests.append(RecordedRequest("POST", self.path, dict(self.headers), form))
-                    failure = fake._failures.popleft() if fake._failures else None
+                failure = fake.record(RecordedRequest("POST", self.path, dict(self.headers), form))
                 if self.headers.get("Authorization") != f"Bearer {fake.secret_key}":
                     self._send(
                         401,
