@@ -51,17 +51,27 @@ def record_event(user_id: int, event_type: str, data: dict[str, Any]) -> Event:
 
     Call inside the transaction of the change it reports (a savepoint is taken here).
     """
+    [event] = record_events(user_id, [(event_type, data)])
+    return event
+
+
+def record_events(user_id: int, items: list[tuple[str, dict[str, Any]]]) -> list[Event]:
+    """Write the events of one change, in order, under one lock and one look at the
+    user's endpoints; publish and deliver after commit."""
+    events = []
     with transaction.atomic():
         _serialise_user(user_id)
-        event = Event.objects.create(user_id=user_id, type=event_type, data=data)
-        endpoints = WebhookEndpoint.objects.filter(user_id=user_id, enabled=True)
-        deliveries = EventDelivery.objects.bulk_create(
-            EventDelivery(endpoint=endpoint, event=event)
-            for endpoint in endpoints
-            if endpoint.wants(event_type)
-        )
-        _after_commit(user_id, event, [str(delivery.pk) for delivery in deliveries])
-    return event
+        endpoints = list(WebhookEndpoint.objects.filter(user_id=user_id, enabled=True))
+        for event_type, data in items:
+            event = Event.objects.create(user_id=user_id, type=event_type, data=data)
+            deliveries = EventDelivery.objects.bulk_create(
+                EventDelivery(endpoint=endpoint, event=event)
+                for endpoint in endpoints
+                if endpoint.wants(event_type)
+            )
+            _after_commit(user_id, event, [str(delivery.pk) for delivery in deliveries])
+            events.append(event)
+    return events
 
 
 def _after_commit(user_id: int, event: Event, delivery_ids: list[str]) -> None:
@@ -85,16 +95,17 @@ def record_ping(endpoint: WebhookEndpoint) -> EventDelivery:
 
 # --- what the domains announce ----------------------------------------------------------
 
+# A video reaching one of these statuses also announces it under its own event type.
+FINAL_EVENTS = {VideoStatus.COMPLETED: EventType.VIDEO_COMPLETED, VideoStatus.FAILED: EventType.VIDEO_FAILED}
+
 
 @receiver(video_changed, sender=Video, dispatch_uid="webhooks.outbox.video_changed")
 def on_video_changed(sender: type[Video], video: Video, previous_status: str | None, **kwargs: Any) -> None:
     data = payloads.video_data(video)
-    record_event(video.user_id, EventType.VIDEO_UPDATED, data)
-    if video.status != previous_status:
-        if video.status == VideoStatus.COMPLETED:
-            record_event(video.user_id, EventType.VIDEO_COMPLETED, data)
-        elif video.status == VideoStatus.FAILED:
-            record_event(video.user_id, EventType.VIDEO_FAILED, data)
+    items = [(EventType.VIDEO_UPDATED, data)]
+    if video.status != previous_status and video.status in FINAL_EVENTS:
+        items.append((FINAL_EVENTS[video.status], data))
+    record_events(video.user_id, items)
 
 
 @receiver(ledger_entry_created, sender=CreditTransaction, dispatch_uid="webhooks.outbox.ledger_entry")
