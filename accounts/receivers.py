@@ -6,12 +6,12 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialLogin
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
 from accounts import verification
 from accounts.addresses import claim_welcome
+from accounts.services import verification_mandatory
 from accounts.signals import user_signed_up
 
 
@@ -29,8 +29,8 @@ def on_allauth_user_signed_up(
     allauth). An address the provider vouches for needs no verification of ours."""
     if sociallogin is None:
         return
-    vouched = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
-    mandatory = settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+    vouched = verification.is_verified(user)
+    mandatory = verification_mandatory()
     with transaction.atomic():
         welcome = (vouched or not mandatory) and bool(user.email) and claim_welcome(user.email)
         user_signed_up.send(sender=on_allauth_user_signed_up, user=user, welcome=welcome)

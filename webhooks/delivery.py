@@ -109,16 +109,16 @@ class Answer:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _body(delivery: EventDelivery) -> bytes:
+def _body(payload: dict) -> bytes:
     # Serialised by the function requests uses for ``json=``: the bytes signed are the
     # bytes sent (kensa.outbound takes JSON, not raw bytes).
-    return requests_json.dumps(delivery.event.as_payload(), allow_nan=False).encode()
+    return requests_json.dumps(payload, allow_nan=False).encode()
 
 
 def send(endpoint: WebhookEndpoint, delivery: EventDelivery) -> Answer:
     """POST the event to the endpoint; never raises for what the endpoint does."""
     payload = delivery.event.as_payload()
-    body = _body(delivery)
+    body = _body(payload)
     headers = signature_headers(endpoint.secret, payload["id"], int(time.time()), body)
     headers["Content-Type"] = "application/json"
     timeout = float(settings.WEBHOOKS_TIMEOUT)

@@ -160,7 +160,7 @@ def checkout_completed(event: BillingEvent) -> Outcome:
                 order,
                 event
                 if event.payment_ref
-                else _with(event, payment_ref=f"{order.checkout_id or order.order_no}"),
+                else replace(event, payment_ref=f"{order.checkout_id or order.order_no}"),
                 kind=PaymentKind.PACK,
                 package_order_no=order.order_no,
                 credits=order.credits,
@@ -174,10 +174,6 @@ def checkout_completed(event: BillingEvent) -> Outcome:
         unlocked.append(subscription.subscription_ref)
     _mark_paid(order, event.created_at)
     return Outcome(EventOutcome.APPLIED, unlocked=tuple(unlocked))
-
-
-def _with(event: BillingEvent, **changes: object) -> BillingEvent:
-    return replace(event, **changes)
 
 
 def period_paid(event: BillingEvent) -> Outcome:
@@ -197,7 +193,7 @@ def period_paid(event: BillingEvent) -> Outcome:
     credits = order.credits if period_end > now else 0
     payment = _record_payment(
         order,
-        _with(event, period_end=period_end),
+        replace(event, period_end=period_end),
         kind=PaymentKind.PERIOD,
         package_order_no=f"SUB-{event.provider}-{event.payment_ref}",
         credits=credits,

@@ -6,7 +6,6 @@ import email
 import email.policy
 import logging
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+
+from tests.live import free_port
 
 # aiosmtpd logs every SMTP command at INFO.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -57,17 +58,11 @@ def links_in(message: EmailMessage) -> list[str]:
     return re.findall(r"https?://[^\s\"'<>]+", text_of(message))
 
 
-def _free_port() -> int:
-    # aiosmtpd's readiness probe connects to the configured port, so port 0 cannot be used.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     mailbox = Mailbox()
-    port = _free_port()
+    # aiosmtpd's readiness probe connects to the configured port, so port 0 cannot be used.
+    port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
