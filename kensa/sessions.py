@@ -177,8 +177,9 @@ def forget_user(user_id: Any) -> None:
 
 def _forget_saved_user(sender: type, instance: Any, **kwargs: Any) -> None:
     forget_user(instance.pk)
-    # Again after the commit: a request that read the old row meanwhile may have cached it.
-    transaction.on_commit(lambda: forget_user(instance.pk), robust=True)
+    if transaction.get_connection().in_atomic_block:
+        # Again after the commit: a request that read the old row meanwhile may have cached it.
+        transaction.on_commit(lambda: forget_user(instance.pk), robust=True)
 
 
 post_save.connect(_forget_saved_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="kensa.sessions.save")
