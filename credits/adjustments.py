@@ -17,8 +17,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from credits import services
-from credits.errors import AdjustmentKeyReusedError
 from credits.models import AdjustmentRequest, CreditTransaction
+from kensa.errors import IdempotencyKeyReusedError
 
 MAX_KEY_LENGTH = 255
 
@@ -39,7 +39,7 @@ def _replay(actor: AbstractBaseUser, key: str, digest: str) -> Adjusted | None:
     if record is None:
         return None
     if record.request_hash != digest:
-        raise AdjustmentKeyReusedError()
+        raise IdempotencyKeyReusedError()
     return Adjusted(record.response_body, replayed=True)
 
 

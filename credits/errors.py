@@ -55,8 +55,3 @@ class OrderNumberTakenError(ConflictError):
 class UserNotFoundError(NotFoundError):
     code = "user_not_found"
     default_message = "No user has this id or email."
-
-
-class AdjustmentKeyReusedError(ConflictError):
-    code = "idempotency_key_reused"
-    default_message = "This Idempotency-Key was already used with a different request body."

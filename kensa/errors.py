@@ -26,3 +26,8 @@ class ConflictError(DomainError):
     status_code = 409
     code = "conflict"
     default_message = "The request conflicts with the current state."
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used with a different request body."

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from credits import services as credit_services
 from credits.errors import InsufficientCreditsError
+from kensa.errors import IdempotencyKeyReusedError
 from modelconfig.pricing import price
 from modelconfig.selectors import enabled_model
-from videos.errors import IdempotencyConflictError
 from videos.models import IdempotencyRecord, Video
 from videos.submission import enqueue_submission
 from videos.transitions import count_visible
@@ -63,7 +63,7 @@ def _replay(user, key: str, digest: str) -> GenerationStart | None:
         record.delete()  # the key may be reused after the window
         return None
     if record.request_hash != digest:
-        raise IdempotencyConflictError()
+        raise IdempotencyKeyReusedError()
     return GenerationStart(str(record.video_id), record.response_status, record.response_body, True)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions, serializers, views
+from rest_framework import permissions, views
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,6 +17,7 @@ from credits.api.billing_serializers import (
     subscription_data,
 )
 from credits.billing import checkout, selectors
+from kensa.api.idempotency import idempotency_key
 from kensa.api.pagination import PageQuerySerializer, paginated
 from kensa.api.ratelimits import READ_USER, RateLimitedMixin
 from kensa.api.schema import IDEMPOTENCY_KEY, error, paginated_serializer
@@ -37,13 +38,6 @@ SUBSCRIPTION_OR_NULL = {
 
 def _site_url(request: Request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
-
-
-def _idempotency_key(request: Request) -> str:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 255:
-        raise serializers.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
-    return key
 
 
 class ProductListView(views.APIView):
@@ -79,7 +73,7 @@ class CheckoutView(RateLimitedMixin, views.APIView):
         order = checkout.start_checkout(
             request.user,
             data.validated_data["productId"],
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
             site_url=_site_url(request),
         )
         return Response(CheckoutOutputSerializer(order).data, status=201)

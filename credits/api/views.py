@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers, views
+from rest_framework import permissions, views
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,6 +14,7 @@ from credits.api.serializers import (
     HistoryQuerySerializer,
 )
 from credits.permissions import may_adjust
+from kensa.api.idempotency import idempotency_key
 from kensa.api.pagination import PageQuerySerializer, paginated
 from kensa.api.ratelimits import READ_USER, RateLimitedMixin
 from kensa.api.schema import error, paginated_serializer
@@ -56,13 +57,6 @@ class CanAdjustCredits(permissions.BasePermission):
         return may_adjust(request.user)
 
 
-def _idempotency_key(request: Request) -> str:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > MAX_KEY_LENGTH:
-        raise serializers.ValidationError({"Idempotency-Key": [f"At most {MAX_KEY_LENGTH} characters."]})
-    return key
-
-
 class StaffCreditAdjustView(RateLimitedMixin, views.APIView):
     """Staff add credits (a new package) or deduct them (never below zero), with a remark."""
 
@@ -84,7 +78,7 @@ class StaffCreditAdjustView(RateLimitedMixin, views.APIView):
     def post(self, request: Request) -> Response:
         data = AdjustInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key = _idempotency_key(request)
+        key = idempotency_key(request)
         user = selectors.user_by_id_or_email(data.validated_data["user"])
         adjusted = adjust_once(
             user,

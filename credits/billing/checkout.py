@@ -23,7 +23,6 @@ from credits.billing import selectors
 from credits.billing.errors import (
     BillingUnavailableError,
     CheckoutInProgressError,
-    CheckoutKeyReusedError,
     NoSubscriptionError,
     ProductUnavailableError,
     SubscriptionExistsError,
@@ -33,6 +32,7 @@ from credits.billing.errors import (
 from credits.billing.models import Order, OrderStatus, Product, ProductKind, Subscription
 from credits.billing.providers import billing_provider
 from credits.billing.providers.base import BillingProviderError, CheckoutRequest
+from kensa.errors import IdempotencyKeyReusedError
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _replay(user: AbstractBaseUser, key: str, digest: str) -> Order | None:
         Order.objects.filter(pk=order.pk).update(idempotency_key="")  # the key may be reused after the window
         return None
     if order.request_hash != digest:
-        raise CheckoutKeyReusedError()
+        raise IdempotencyKeyReusedError()
     if not order.checkout_url:
         raise CheckoutInProgressError()
     return order

@@ -26,11 +26,6 @@ class SubscriptionExistsError(ConflictError):
     default_message = "You already have an active subscription; change or cancel it in the portal."
 
 
-class CheckoutKeyReusedError(ConflictError):
-    code = "idempotency_key_reused"
-    default_message = "This Idempotency-Key was already used with a different request body."
-
-
 class CheckoutInProgressError(ConflictError):
     code = "checkout_in_progress"
     default_message = "A checkout with this Idempotency-Key is still being created; retry in a moment."

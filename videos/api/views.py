@@ -5,6 +5,7 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kensa.api.idempotency import idempotency_key
 from kensa.api.pagination import PageQuerySerializer, paginated
 from kensa.api.ratelimits import GENERATE_IP, GENERATE_USER, READ_USER, RateLimitedMixin
 from kensa.api.schema import IDEMPOTENCY_KEY, error, paginated_serializer
@@ -22,13 +23,6 @@ from videos.api.serializers import (
 from videos.generation import VideoRequest, start_generation, stored_request_digest
 from videos.refresh import request_refresh
 from videos.transitions import delete_video
-
-
-def _idempotency_key(request: Request) -> str:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 255:
-        raise serializers.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
-    return key
 
 
 def _video_request(values: dict) -> VideoRequest:
@@ -75,7 +69,7 @@ class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
             request.user,
             _video_request(data.validated_data),
             render=lambda video: VideoAcceptedOutputSerializer(video).data,
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
         )
         return Response(started.body, status=started.status_code)
 
