@@ -97,6 +97,16 @@ def is_public_address(address: IPAddress) -> bool:
     )
 
 
+def names_an_address(url: str) -> bool:
+    """Whether ``url``'s host is an IP address written out: configuration (a relay, the
+    tests' loopback fakes), not a DNS answer a third party controls, so callers trust it."""
+    try:
+        ipaddress.ip_address(urlsplit(url).hostname or "")
+    except ValueError:
+        return False
+    return True
+
+
 def resolve_host(host: str, port: int) -> list[IPAddress]:
     """Every address ``host`` resolves to (the DNS seam of the guard)."""
     try:

@@ -9,18 +9,16 @@ generation flow acts on: timeouts, connection errors, 429 and 5xx may pass later
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from kensa.metrics import record_provider_call
-from kensa.outbound import OutboundError, fetch, split_timeout
+from kensa.outbound import OutboundError, fetch, names_an_address, split_timeout
 from videos.providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -102,15 +100,6 @@ def provider_error(error: OutboundError) -> ProviderError:
     """The ProviderError for a failure of the outbound guard, keeping its code and flag."""
     message = TRANSPORT_MESSAGES.get(error.code, error.message)
     return ProviderError(message, retryable=error.retryable, code=error.code)
-
-
-def names_an_address(url: str) -> bool:
-    """Whether ``url``'s host is an IP address written out (no DNS answer to trust)."""
-    try:
-        ipaddress.ip_address(urlsplit(url).hostname or "")
-    except ValueError:
-        return False
-    return True
 
 
 def _json_or_none(body: bytes) -> Any:

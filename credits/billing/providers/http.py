@@ -8,15 +8,13 @@ redirect followed (it would carry the API key elsewhere). Every failure becomes 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from credits.billing.providers.base import BillingProviderError
-from kensa.outbound import OutboundError, fetch
+from kensa.outbound import OutboundError, fetch, names_an_address
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +30,6 @@ TRANSPORT_MESSAGES: Mapping[str, str] = {
     "tls": "The payment provider's certificate could not be verified.",
     "dns": "The payment provider's address could not be resolved.",
 }
-
-
-def names_an_address(url: str) -> bool:
-    """Whether ``url``'s host is an IP address written out: configuration (a relay, the
-    tests' loopback fakes), not a DNS answer a third party controls, so it is trusted."""
-    try:
-        ipaddress.ip_address(urlsplit(url).hostname or "")
-    except ValueError:
-        return False
-    return True
 
 
 def billing_error(error: OutboundError) -> BillingProviderError:
