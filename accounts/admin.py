@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import passwords, verification
@@ -47,11 +47,10 @@ class EmailVerifiedFilter(admin.SimpleListFilter):
         return [("yes", "Verified"), ("no", "Not verified")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
         if self.value() == "yes":
-            return queryset.filter(Exists(verified))
+            return queryset.filter(verification.verified_in_query())
         if self.value() == "no":
-            return queryset.exclude(Exists(verified))
+            return queryset.exclude(verification.verified_in_query())
         return queryset
 
 
@@ -69,9 +68,12 @@ class AccountUserAdmin(BaseUserAdmin):
     list_filter = [*BaseUserAdmin.list_filter, EmailVerifiedFilter]
     actions = [*(BaseUserAdmin.actions or []), "resend_verification", "send_password_reset"]
 
-    @admin.display(description="Email verified", boolean=True)
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(_email_verified=verification.verified_in_query())
+
+    @admin.display(description="Email verified", boolean=True, ordering="_email_verified")
     def email_verified(self, user: object) -> bool:
-        return verification.is_verified(user)
+        return user._email_verified
 
     @admin.action(description="Resend the verification email", permissions=["change"])
     def resend_verification(self, request: HttpRequest, queryset: QuerySet) -> None:

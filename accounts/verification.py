@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress, EmailConfirmationHMAC, get_emai
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 
 from accounts.addresses import claim_welcome
@@ -25,6 +26,13 @@ def primary_address(user: AbstractBaseUser) -> EmailAddress:
 
 def is_verified(user: AbstractBaseUser) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def verified_in_query() -> Exists:
+    """``is_verified`` as an expression over a queryset of users (one query for a list)."""
+    return Exists(
+        EmailAddress.objects.filter(user=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True)
+    )
 
 
 def send_link(request: HttpRequest, user: AbstractBaseUser, *, signup: bool = False) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tests.accounts.conftest import link_in
 from tests.factories import UserFactory
@@ -58,3 +60,17 @@ def test_staff_send_a_password_reset(admin_browser, user, mailbox):
 
     (message,) = mailbox.wait_for("alice@example.com")
     assert link_in(message, "/accounts/password/reset/key/")
+
+
+def test_the_user_list_reads_verification_in_the_list_query(admin_browser, user):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_browser.get("/admin/auth/user/").status_code == 200
+        return len(captured)
+
+    queries()  # the session's first request does work of its own
+    few = queries()
+    for n in range(5):
+        EmailAddress.objects.create(user=UserFactory(), email=f"more{n}@example.com", verified=True)
+
+    assert queries() == few
