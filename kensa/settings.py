@@ -532,8 +532,9 @@ if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backe
         "max_size": DATABASE_POOL_MAX_SIZE,
         "timeout": 10,
     }
-# The benchmark's floor (bench/run.py): GET /api/v1/bench/floor answered before any other
-# middleware, with no database and no session. Off (404) unless asked for.
+# The benchmark's floors (bench/run.py, kensa/api/bench.py): GET /api/v1/bench/floor, a plain
+# view behind every middleware, and GET /api/v1/bench/server, answered before any middleware;
+# neither touches the database or a session. Off (404) unless asked for.
 BENCH_FLOOR_ENDPOINT = env.bool("BENCH_FLOOR_ENDPOINT", default=False)
 if BENCH_FLOOR_ENDPOINT:
-    MIDDLEWARE.insert(0, "kensa.api.bench.FloorMiddleware")
+    MIDDLEWARE.insert(0, "kensa.api.bench.ServerFloorMiddleware")

@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from kensa.api import bench
 
 urlpatterns = [
     path("auth/", include("accounts.api.urls")),
@@ -15,3 +18,7 @@ urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+if settings.BENCH_FLOOR_ENDPOINT:
+    # First: the floor is the cheapest route to resolve, as it must be the cheapest answer.
+    urlpatterns.insert(0, path("bench/floor", bench.floor, name="bench-floor"))
