@@ -112,14 +112,38 @@ def test_reads_with_a_warm_cache_do_not_write_the_session_activity_each_time(use
     assert UserSession.objects.get(user=user).last_seen_at == seen
 
 
-def test_session_activity_is_recorded_again_after_its_period(user, settings):
+def test_session_activity_is_recorded_again_after_its_period(user, settings, monkeypatch):
     from allauth.usersessions.models import UserSession
 
+    from kensa import sessions
     from tests.conftest import _clear_cache
 
     client = _signed_in(user)
     client.get(LIST)
     seen = UserSession.objects.get(user=user).last_seen_at
-    _clear_cache()  # the period's key is gone, as it would be after USERSESSIONS_ACTIVITY_SECONDS
+    # The period is over: the cache's key has expired, and so has this process's memory of it.
+    _clear_cache()
+    later = sessions._clock() + settings.USERSESSIONS_ACTIVITY_SECONDS + 1
+    monkeypatch.setattr(sessions, "_clock", lambda: later)
     client.get(LIST)
     assert UserSession.objects.get(user=user).last_seen_at > seen
+
+
+def test_a_session_this_process_saw_within_its_period_does_not_ask_the_cache(user, monkeypatch):
+    from kensa import sessions
+
+    client = _signed_in(user)
+    client.get(LIST)
+    asked: list[str] = []
+    cache = sessions._user_cache()
+    real_add = cache.add
+
+    def counting_add(key, *args, **kwargs):
+        if key.startswith(sessions.ACTIVITY_KEY_PREFIX):
+            asked.append(key)
+        return real_add(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "add", counting_add)
+    for _ in range(3):
+        assert client.get(LIST).status_code == 200
+    assert asked == []
