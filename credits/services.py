@@ -297,7 +297,9 @@ def hold(user: AbstractBaseUser, amount: int, reference: str) -> CreditHold:
         if account.available < amount:
             raise InsufficientCreditsError(required=amount, available=account.available)
         try:
-            with transaction.atomic():
+            # No savepoint of its own: a duplicate reference breaks the transaction, and
+            # the enclosing block (the savepoint above) is rolled back as a whole.
+            with transaction.atomic(savepoint=False):
                 credit_hold = CreditHold.objects.create(
                     reference=reference, user_id=user.pk, amount=amount, created_at=now
                 )

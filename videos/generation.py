@@ -18,6 +18,7 @@ from django.utils import timezone
 from credits import services as credit_services
 from credits.errors import InsufficientCreditsError
 from kensa.errors import IdempotencyKeyReusedError
+from modelconfig.models import AIModel
 from modelconfig.pricing import price
 from modelconfig.selectors import enabled_model
 from videos.models import IdempotencyRecord, Video
@@ -68,17 +69,24 @@ def _replay(user, key: str, digest: str) -> GenerationStart | None:
 
 
 def start_generation(
-    user, video_request: VideoRequest, *, render: Callable[[Video], dict], idempotency_key: str = ""
+    user,
+    video_request: VideoRequest,
+    *,
+    render: Callable[[Video], dict],
+    idempotency_key: str = "",
+    model: AIModel | None = None,
 ) -> GenerationStart:
     """Price, hold the credits, create the PENDING video and queue its submission.
 
     ``render`` shapes the 202 answer; with an Idempotency-Key it is stored so that a
-    repeat of the same request gets the first answer and is charged once.
+    repeat of the same request gets the first answer and is charged once. ``model``: the
+    enabled catalogue entry the request names, when the caller has just read it.
     """
     digest = video_request.digest()
     if idempotency_key and (replay := _replay(user, idempotency_key, digest)):
         return replay
-    model = enabled_model(video_request.model)
+    if model is None or model.id != video_request.model:
+        model = enabled_model(video_request.model)
     cost = price(model, video_request.duration, video_request.quality)
     provider_key = model.provider or settings.DEFAULT_AI_PROVIDER
     provider_model = (

@@ -49,7 +49,8 @@ def _serialise_user(user_id: int) -> None:
 def record_event(user_id: int, event_type: str, data: dict[str, Any]) -> Event:
     """Write one event and its deliveries; publish and deliver after commit.
 
-    Call inside the transaction of the change it reports (a savepoint is taken here).
+    Call inside the transaction of the change it reports: the event is part of it, and
+    a failure to write it fails the change (no savepoint of its own).
     """
     [event] = record_events(user_id, [(event_type, data)])
     return event
@@ -59,7 +60,7 @@ def record_events(user_id: int, items: list[tuple[str, dict[str, Any]]]) -> list
     """Write the events of one change, in order, under one lock and one look at the
     user's endpoints; publish and deliver after commit."""
     events = []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _serialise_user(user_id)
         endpoints = list(WebhookEndpoint.objects.filter(user_id=user_id, enabled=True))
         for event_type, data in items:

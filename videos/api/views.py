@@ -70,6 +70,7 @@ class VideoViewSet(RateLimitedMixin, viewsets.ViewSet):
             _video_request(data.validated_data),
             render=lambda video: VideoAcceptedOutputSerializer(video).data,
             idempotency_key=idempotency_key(request),
+            model=data.requested_model,
         )
         return Response(started.body, status=started.status_code)
 
