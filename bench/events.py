@@ -266,10 +266,10 @@ this machine; clients in the benchmark's own process (asyncio sockets). Command:
 
 About {per_stream_kb:.0f} KB per open stream. All {args.streams} connected in
 {figures["connect_seconds"]:.1f} s. The database connections are the stream's shared
-thread pool's, whatever the number of streams. The threads are Django's: it runs a
-sync-only middleware (`kensa.api.middleware.ApiRequestGuardMiddleware`) on a thread of
-the request's own, which stays, idle and without a database connection, while the
-stream is open; an async-capable middleware would remove them.
+thread pool's, whatever the number of streams. The threads are Django's: under ASGI it
+runs each request's synchronous middleware hooks (every `MiddlewareMixin` middleware:
+sessions, CSRF, security headers, messages; whitenoise) on a thread of the request's own,
+which stays, idle and without a database connection, while the stream is open.
 
 ## Commit → event on its stream, with {args.streams} streams open
 
