@@ -25,7 +25,7 @@ from datetime import datetime
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -128,19 +128,25 @@ class StateCollector(Collector):
 
     def _deliveries(self, now: datetime) -> Iterator[GaugeMetricFamily]:
         delivery = apps.get_model("webhooks", "EventDelivery")
-        pending = delivery.objects.filter(status="PENDING")
-        stats = pending.aggregate(n=Count("pk"), oldest=Min("created_at"))
+        pending = Q(status="pending")
+        stats = delivery.objects.filter(status__in=("pending", "failed")).aggregate(
+            pending=Count("pk", filter=pending),
+            failing=Count("pk", filter=pending & Q(attempts__gt=0)),
+            failed=Count("pk", filter=Q(status="failed")),
+            oldest=Min("created_at", filter=pending),
+        )
         yield GaugeMetricFamily(
-            "kensa_webhook_deliveries_pending", "Webhook deliveries not yet delivered.", value=stats["n"]
+            "kensa_webhook_deliveries_pending",
+            "Webhook deliveries not yet delivered.",
+            value=stats["pending"],
         )
         yield GaugeMetricFamily(
             "kensa_webhook_deliveries_failing",
             "Pending webhook deliveries whose last attempt failed.",
-            value=pending.filter(attempts__gt=0).count(),
+            value=stats["failing"],
         )
-        failed = delivery.objects.filter(status="FAILED").count()
         yield GaugeMetricFamily(
-            "kensa_webhook_deliveries_failed", "Webhook deliveries given up on.", value=failed
+            "kensa_webhook_deliveries_failed", "Webhook deliveries given up on.", value=stats["failed"]
         )
         yield GaugeMetricFamily(
             "kensa_webhook_deliveries_oldest_pending_age_seconds",

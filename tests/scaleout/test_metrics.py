@@ -114,3 +114,33 @@ def test_json_log_lines_carry_the_message_and_extra_fields():
         "copy of v1 failed",
         "v1",
     )
+
+
+def test_metrics_count_webhook_deliveries_by_state(user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webhooks.models import DeliveryStatus, Event, EventDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(user=user, url="https://hooks.example.com/kensa")
+    now = timezone.now()
+    states = [
+        (DeliveryStatus.PENDING, 0, now - timedelta(minutes=10)),  # the oldest pending
+        (DeliveryStatus.PENDING, 2, now - timedelta(minutes=5)),  # failing: tried, not delivered
+        (DeliveryStatus.PENDING, 3, now - timedelta(minutes=1)),
+        (DeliveryStatus.FAILED, 8, now - timedelta(days=6)),  # older than the pending, not counted
+        (DeliveryStatus.DELIVERED, 1, now - timedelta(days=7)),
+    ]
+    for status, attempts, created in states:
+        event = Event.objects.create(user=user, type="video.updated", data={})
+        EventDelivery.objects.create(
+            endpoint=endpoint, event=event, status=status, attempts=attempts, created_at=created
+        )
+
+    text = Client(REMOTE_ADDR="127.0.0.1").get("/metrics").text
+
+    assert sample(text, "kensa_webhook_deliveries_pending") == 3
+    assert sample(text, "kensa_webhook_deliveries_failing") == 2
+    assert sample(text, "kensa_webhook_deliveries_failed") == 1
+    assert 600 <= sample(text, "kensa_webhook_deliveries_oldest_pending_age_seconds") < 700
