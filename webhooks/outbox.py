@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
@@ -27,6 +27,7 @@ from django.utils import timezone
 from credits.billing.models import Order
 from credits.models import CreditTransaction
 from credits.signals import ledger_entry_created, order_paid, order_refunded
+from kensa.locks import hold_until_commit
 from videos.models import Video, VideoStatus
 from videos.signals import video_changed
 from webhooks import payloads
@@ -35,15 +36,6 @@ from webhooks.live import publish_event
 from webhooks.models import DeliveryStatus, Event, EventDelivery, EventType, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
-
-# The first key of the per-user advisory lock: "Kensa events".
-LOCK_NAMESPACE = 0x4B45
-
-
-def _serialise_user(user_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, user_id & 0x7FFFFFFF])
 
 
 def record_event(user_id: int, event_type: str, data: dict[str, Any]) -> Event:
@@ -61,7 +53,8 @@ def record_events(user_id: int, items: list[tuple[str, dict[str, Any]]]) -> list
     user's endpoints; publish and deliver after commit."""
     events = []
     with transaction.atomic(savepoint=False):
-        _serialise_user(user_id)
+        # One user's events commit in id order: a stream resuming after an id misses none.
+        hold_until_commit(f"kensa.events.user.{user_id}")
         endpoints = list(WebhookEndpoint.objects.filter(user_id=user_id, enabled=True))
         for event_type, data in items:
             event = Event.objects.create(user_id=user_id, type=event_type, data=data)

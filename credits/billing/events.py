@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from credits.billing import fulfilment
@@ -32,6 +32,7 @@ from credits.billing.errors import (
 from credits.billing.models import EventOutcome, ProcessedBillingEvent
 from credits.billing.providers import UnknownBillingProviderError, billing_provider
 from credits.billing.providers.base import BillingEvent, EventRejectedError
+from kensa.locks import hold_until_commit
 
 logger = logging.getLogger(__name__)
 
@@ -97,19 +98,12 @@ def submit_event(provider_name: str, raw_body: bytes, headers: Mapping[str, str]
     sink(provider_name, raw_body, headers)
 
 
-def _serialize(provider: str) -> None:
-    """One provider's events apply one at a time: a refund and the payment it refers to,
-    racing, would otherwise each miss the other (payment events are few; SQLite already
-    runs one writer at a time)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"kensa.billing.{provider}"])
-
-
 def apply_event(event: BillingEvent) -> EventResult:
     """Apply an authentic event once (by its provider's event id)."""
     with transaction.atomic():
-        _serialize(event.provider)
+        # One provider's events apply one at a time: a refund and the payment it refers
+        # to, racing, would otherwise each miss the other (payment events are few).
+        hold_until_commit(f"kensa.billing.{event.provider}")
         try:
             with transaction.atomic():
                 record = ProcessedBillingEvent.objects.create(
