@@ -44,9 +44,7 @@ def _claim_upload(video_uuid: str) -> bool:
         lease_free = video.upload_started_at is None or video.upload_started_at < lease_expired_before
         if video.status in (VideoStatus.PENDING, VideoStatus.GENERATING):
             video.status = VideoStatus.UPLOADING
-        elif video.status == VideoStatus.UPLOADING or (
-            video.status == VideoStatus.FAILED and video.failure_reason == FailureReason.TIMEOUT
-        ):
+        elif video.status == VideoStatus.UPLOADING or video.timed_out:
             if not lease_free:
                 return False
         else:

@@ -109,6 +109,12 @@ class Video(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def timed_out(self) -> bool:
+        """FAILED by GENERATION_TIMEOUT, credits returned: the provider may still deliver it
+        (a late success, copied and completed free of charge)."""
+        return self.status == VideoStatus.FAILED and self.failure_reason == FailureReason.TIMEOUT
+
 
 class VideoTally(models.Model):
     """How many visible videos a user has: the list's total without counting the rows.

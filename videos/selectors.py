@@ -95,9 +95,7 @@ def may_hear_from_provider(video: Video) -> bool:
     """Whether a provider's answer can still change the video."""
     if video.deleted_at or not video.provider_task_id:
         return False
-    if video.status == VideoStatus.FAILED:
-        return video.failure_reason == FailureReason.TIMEOUT  # a late success is still delivered
-    return video.status != VideoStatus.COMPLETED
+    return video.timed_out or not video.is_terminal  # a late success is still delivered
 
 
 def callback_refusal(video_uuid: uuid_lib.UUID, task_id: str) -> str | None:
@@ -111,7 +109,7 @@ def callback_refusal(video_uuid: uuid_lib.UUID, task_id: str) -> str | None:
         return "unknown video"
     if video.provider_task_id and video.provider_task_id != task_id:
         return "task id does not match the video's task"
-    if video.is_terminal and video.failure_reason != FailureReason.TIMEOUT:
+    if video.is_terminal and not video.timed_out:
         return "video already finished"
     if not video.provider_task_id:
         # Our submission has not recorded the task id yet; the reconciler asks later.

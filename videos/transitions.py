@@ -92,7 +92,7 @@ def complete(video_uuid: str, video_file: str, thumbnail_file: str) -> bool:
     """
     with transaction.atomic():
         video = locked(video_uuid)
-        late_success = video.status == VideoStatus.FAILED and video.failure_reason == FailureReason.TIMEOUT
+        late_success = video.timed_out
         if video.deleted_at or not (video.status == VideoStatus.UPLOADING or late_success):
             return False
         if not late_success:
