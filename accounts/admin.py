@@ -4,6 +4,8 @@ verification link or send a password reset. Extends whichever user admin is regi
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import admin, messages
@@ -14,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import passwords, verification
+from kensa.admin_filters import ConditionFilter
 
 User = get_user_model()
 
@@ -39,19 +42,13 @@ class SocialAccountInline(admin.TabularInline):
         return False
 
 
-class EmailVerifiedFilter(admin.SimpleListFilter):
+class EmailVerifiedFilter(ConditionFilter):
     title = "email verified"
     parameter_name = "email_verified"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Verified"), ("no", "Not verified")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "yes":
-            return queryset.filter(verification.verified_in_query())
-        if self.value() == "no":
-            return queryset.exclude(verification.verified_in_query())
-        return queryset
+    def conditions(self) -> dict[str, tuple[str, Any]]:
+        verified = verification.verified_in_query()
+        return {"yes": ("Verified", verified), "no": ("Not verified", ~verified)}
 
 
 try:

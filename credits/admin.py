@@ -9,7 +9,7 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -27,6 +27,7 @@ from credits.models import (
     CreditTransaction,
 )
 from credits.permissions import may_adjust
+from kensa.admin_filters import ConditionFilter
 from kensa.errors import DomainError
 
 User = get_user_model()
@@ -71,34 +72,20 @@ class UserColumnMixin:
         return format_html('<a href="{}">{}</a>', reverse(USER_CHANGE_URL, args=[obj.user_id]), obj.user)
 
 
-class FrozenCreditsFilter(admin.SimpleListFilter):
+class FrozenCreditsFilter(ConditionFilter):
     title = "frozen credits"
     parameter_name = "frozen"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Has frozen credits"), ("no", "None frozen")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "yes":
-            return queryset.filter(frozen__gt=0)
-        if self.value() == "no":
-            return queryset.filter(frozen=0)
-        return queryset
+    def conditions(self) -> dict[str, tuple[str, Q]]:
+        return {"yes": ("Has frozen credits", Q(frozen__gt=0)), "no": ("None frozen", Q(frozen=0))}
 
 
-class AvailableBalanceFilter(admin.SimpleListFilter):
+class AvailableBalanceFilter(ConditionFilter):
     title = "available balance"
     parameter_name = "available"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("zero", "Zero"), ("positive", "Positive")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "zero":
-            return queryset.filter(available=0)
-        if self.value() == "positive":
-            return queryset.filter(available__gt=0)
-        return queryset
+    def conditions(self) -> dict[str, tuple[str, Q]]:
+        return {"zero": ("Zero", Q(available=0)), "positive": ("Positive", Q(available__gt=0))}
 
 
 def adjust_link(user_id: int) -> str:

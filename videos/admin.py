@@ -10,12 +10,14 @@ from datetime import datetime
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from kensa.admin_filters import ConditionFilter
 from modelconfig.models import AIModel
 from videos import storage
 from videos.models import FailureReason, IdempotencyRecord, Video, VideoStatus
@@ -46,19 +48,12 @@ def short_time(moment: datetime | None) -> str:
     return f"{local.day} {local:%b %H:%M}"
 
 
-class DeletedFilter(admin.SimpleListFilter):
+class DeletedFilter(ConditionFilter):
     title = "deleted by owner"
     parameter_name = "deleted"
 
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        return queryset
+    def conditions(self) -> dict[str, tuple[str, Q]]:
+        return {"yes": ("Yes", Q(deleted_at__isnull=False)), "no": ("No", Q(deleted_at__isnull=True))}
 
 
 # Choices come from the catalogue and the provider registry: the default filter would

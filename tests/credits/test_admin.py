@@ -230,3 +230,20 @@ def test_transactions_by_staff_are_told_apart_from_system_ones(admin_client, use
     response = admin_client.get("/admin/credits/credittransaction/?actor__isempty=1")
 
     assert (system.trans_no in response.text, by_staff.trans_no in response.text) == (True, False)
+
+
+def test_account_list_filters_by_frozen_and_available_credits(admin_client):
+    idle, holding, empty = UserFactory(), UserFactory(), UserFactory()
+    give(idle, 5)
+    give(holding, 5)
+    services.hold(holding, 5, reference())  # all 5 frozen, none available
+    CreditAccount.objects.get_or_create(user=empty)
+
+    def shown(**query: str) -> set[int]:
+        page = admin_client.get("/admin/credits/creditaccount/", query)
+        return {account.user_id for account in page.context["cl"].result_list}
+
+    assert shown(frozen="yes") == {holding.pk}
+    assert shown(frozen="no") == {idle.pk, empty.pk}
+    assert shown(available="zero") == {holding.pk, empty.pk}
+    assert shown(available="positive") == {idle.pk}
