@@ -25,6 +25,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from tests.fakes.recording_server import JsonHandler
+
 
 class FakeOIDCServer:
     def __init__(self, *, client_id: str, client_secret: str) -> None:
@@ -124,28 +126,17 @@ class FakeOIDCServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _json(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 server.requests.append(("GET", url.path))
                 authorization = self.headers.get("Authorization", "")
                 if url.path == "/.well-known/openid-configuration":
-                    self._json(200, server.discovery())
+                    self._send(200, server.discovery())
                 elif url.path == "/jwks":
-                    self._json(200, server.jwks())
+                    self._send(200, server.jwks())
                 elif url.path == "/userinfo":
-                    self._json(*server.userinfo(authorization))
+                    self._send(*server.userinfo(authorization))
                 elif url.path == "/authorize":
                     status, headers = server.authorize(dict(parse_qsl(url.query)))
                     self.send_response(status)
@@ -154,7 +145,7 @@ class FakeOIDCServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 else:
-                    self._json(404, {"error": "not_found"})
+                    self._send(404, {"error": "not_found"})
 
             def do_POST(self) -> None:
                 url = urlsplit(self.path)
@@ -162,8 +153,8 @@ class FakeOIDCServer:
                 length = int(self.headers.get("Content-Length", 0))
                 form = dict(parse_qsl(self.rfile.read(length).decode()))
                 if url.path == "/token":
-                    self._json(*server.token(form, self.headers.get("Authorization", "")))
+                    self._send(*server.token(form, self.headers.get("Authorization", "")))
                 else:
-                    self._json(404, {"error": "not_found"})
+                    self._send(404, {"error": "not_found"})
 
         return Handler
