@@ -4,18 +4,15 @@ and a 200 MB result streamed up in parts with bounded memory."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from tests.live import ROOT, process_env, task_worker, web_server
+from tests.live import process_env, task_worker, web_server
 from tests.scaleout.processes import s3_server
 from tests.scaleout.stack import PASSWORD
-from tests.videos.test_download_memory import MEASURE
+from tests.videos.test_download_memory import MEASURE, measure_copy
 from tests.videos.test_end_to_end_demo import poll_until_finished
 from tests.webhooks.support import API_KEYS, EVOLINK, SORA, fake_provider, generate
 
@@ -98,17 +95,8 @@ def test_copying_a_200_mb_result_into_the_bucket_goes_up_in_parts_with_bounded_m
             MEDIA_ROOT=str(tmp_path / "media"),
             **s3.env(),
         )
-        run = subprocess.run(
-            [sys.executable, "-c", MEASURE_S3, str(video.uuid), video.provider_task_id, huge],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        measured = measure_copy(MEASURE_S3, video, huge, env, timeout=180)
 
-    assert run.returncode == 0, run.stderr
-    measured = json.loads(run.stdout.strip().splitlines()[-1])
     growth = max(measured["hwm_growth"], measured["sampled_growth"])
     print(f"\nmemory growth copying {RESULT_BYTES / 2**20:.0f} MB into S3: {growth / 2**20:.1f} MB")
     video.refresh_from_db()

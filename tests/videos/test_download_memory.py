@@ -80,6 +80,20 @@ print(json.dumps({
 """
 
 
+def measure_copy(script: str, video, result_url: str, env: dict[str, str], timeout: float) -> dict:
+    """Run the copy of ``video``'s result in a process of its own; its memory figures."""
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(video.uuid), video.provider_task_id, result_url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def test_copying_a_200_mb_result_grows_memory_by_less_than_30_mb(
     settings, auth_client, funded_user, tmp_path
 ):
@@ -96,18 +110,8 @@ def test_copying_a_200_mb_result_grows_memory_by_less_than_30_mb(
             VIDEO_MAX_BYTES=str(RESULT_BYTES + 1024 * 1024),
             MEDIA_ROOT=str(media),
         )
+        measured = measure_copy(MEASURE, video, huge, env, timeout=120)
 
-        run = subprocess.run(
-            [sys.executable, "-c", MEASURE, str(video.uuid), video.provider_task_id, huge],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    assert run.returncode == 0, run.stderr
-    measured = json.loads(run.stdout.strip().splitlines()[-1])
     growth = max(measured["hwm_growth"], measured["sampled_growth"])
     print(
         f"\nmemory growth copying {RESULT_BYTES / 2**20:.0f} MB: {growth / 2**20:.1f} MB "
