@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +18,8 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.live import ROOT, free_port, process_env, running, task_worker, wait_for_http
+from tests.live import ROOT, process_env, task_worker
+from tests.webhooks.live_stack import asgi_server
 
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -43,19 +43,6 @@ def live_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         BILLING_PROVIDER="demo",  # the demo checkout's Pay button works with DEBUG off too
         **overrides,
     )
-
-
-@contextmanager
-def asgi_server(env: dict[str, str], log_dir: Path) -> Iterator[str]:
-    port = free_port()
-    args = [
-        sys.executable, "-m", "uvicorn", "kensa.asgi:application", "--host", "127.0.0.1",
-        "--port", str(port), "--no-access-log",
-    ]  # fmt: skip
-    with running(args, env, log_dir / f"asgi-{port}.log"):
-        base = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base}/healthz")
-        yield base
 
 
 @contextmanager
