@@ -40,6 +40,9 @@ def reconcile(*, now=None, limit: int = 500, inline: bool = False) -> ReconcileR
     active, late = videos_to_reconcile(now=now)
     batch = list(active[:limit])
     batch += list(late[: max(0, limit - len(batch))])
+    # Timed out and asked again: asking moves updated_at, which spaces out the next question.
+    asked_late = [v.uuid for v in batch if v.provider_task_id and v.status == VideoStatus.FAILED]
+    Video.objects.filter(pk__in=asked_late, status=VideoStatus.FAILED).update(updated_at=now)
     for video in batch:
         uuid = str(video.uuid)
         if not video.provider_task_id:
@@ -54,9 +57,6 @@ def reconcile(*, now=None, limit: int = 500, inline: bool = False) -> ReconcileR
                 report.resubmitted.append(uuid)
             continue
         final = video.status != VideoStatus.FAILED and video.created_at < deadline
-        if video.status == VideoStatus.FAILED:
-            # Timed out: asking moves updated_at, which spaces out the next question.
-            Video.objects.filter(pk=uuid, status=VideoStatus.FAILED).update(updated_at=now)
         if inline:
             refresh_from_provider(uuid, final=final)
         else:
