@@ -157,7 +157,7 @@ if STORAGE_BACKEND == "s3":
         },
     }
 elif STORAGE_BACKEND == "local":
-    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    _default_storage = {"BACKEND": "kensa.storage.MediaStorage"}
 else:
     raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 's3'.")
 STORAGES = {

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from typing import IO
 
 from django.core.files import File
-from django.core.files.storage import FileSystemStorage, default_storage, storages
+from django.core.files.storage import default_storage
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +27,8 @@ def save(name: str, stream: IO[bytes]) -> str:
     return default_storage.save(name, File(stream, name=name.rsplit("/", 1)[-1]))
 
 
-# The names Kensa gives files (above, and the storage's own free variants of them): for
-# these a local folder's URL is its base URL followed by the name, as Django would build it.
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*")
-
-
 def url(name: str) -> str | None:
-    """The file's URL. A list page asks for forty of them: for a local folder and a plain
-    name it is a concatenation, not Django's quote-and-urljoin (the same result)."""
-    if not name:
-        return None
-    storage = storages["default"]
-    if type(storage) is FileSystemStorage and _PLAIN_NAME.fullmatch(name):
-        return storage.base_url + name
-    return default_storage.url(name)
+    return default_storage.url(name) if name else None
 
 
 def delete(*names: str) -> None:
