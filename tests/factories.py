@@ -56,3 +56,9 @@ class VideoFactory(factory.django.DjangoModelFactory):
 
             count_visible(video.user_id, +1)  # as start_generation does
         return video
+
+
+def too_many_requests(retry_after: int | str) -> str:
+    """The 429's message for a ``Retry-After`` (the window may end within the second)."""
+    seconds = int(retry_after)
+    return f"Too many requests; try again in {seconds} {'second' if seconds == 1 else 'seconds'}."

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from tests.factories import too_many_requests
+
 pytestmark = pytest.mark.django_db
 
 
@@ -21,7 +23,7 @@ def test_reset_requests_are_limited_per_address(settings, mailbox):
     refused = answers[2]
     assert refused.json() == {
         "success": False,
-        "error": f"Too many requests; try again in {refused['Retry-After']} seconds.",
+        "error": too_many_requests(refused["Retry-After"]),
         "code": "rate_limited",
     }
     assert len(mailbox.wait_for("nobody@example.com", count=2)) == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, too_many_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +159,6 @@ def test_rate_limited_request_answers_429_with_retry_after(client, settings):
     assert 0 < retry_after <= 60
     assert response.json() == {
         "success": False,
-        "error": f"Too many requests; try again in {retry_after} seconds.",
+        "error": too_many_requests(retry_after),
         "code": "rate_limited",
     }

@@ -21,7 +21,7 @@ from freezegun import freeze_time
 
 from credits.selectors import balance_of
 from tests.credits.conftest import allow_adjusting
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, too_many_requests
 from tests.security.conftest import assert_error
 from tests.videos.conftest import GENERATE_BODY
 from videos.models import Video
@@ -381,7 +381,7 @@ def test_a_429_carries_the_rate_limit_headers(settings, auth_client, funded_user
     assert limit_headers(response) == ("2", "0")
     assert response.json() == {
         "success": False,
-        "error": f"Too many requests; try again in {response['Retry-After']} seconds.",
+        "error": too_many_requests(response["Retry-After"]),
         "code": "rate_limited",
     }
 
